@@ -1,0 +1,93 @@
+/* base.h — the runtime's lowest layer: sanitizer detection, the attribute that
+ * hides runtime code from ThreadSanitizer, Go-memory-model annotations, and the
+ * internal lock (a futex word, invisible to TSan).
+ *
+ * Invariant: no runtime function is instrumented by TSan (CSP_RT on every
+ * definition). TSan therefore sees none of the runtime's internal
+ * synchronisation; race_acquire/race_release add exactly Go's edges. */
+#ifndef CSP_BASE_H
+#define CSP_BASE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* --------------------------------------------------- Which sanitizer is on */
+#if defined(__SANITIZE_THREAD__)
+#define CSP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CSP_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CSP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CSP_ASAN 1
+#endif
+#endif
+
+/* Every runtime function carries CSP_RT. The compilers refuse to inline a
+ * function with different sanitizer attributes into another, so nothing of
+ * the runtime leaks into instrumented code. */
+#if defined(__clang__) || defined(__GNUC__)
+#define CSP_RT __attribute__((no_sanitize("thread")))
+#else
+#define CSP_RT
+#endif
+
+/* ----------------------------------------------- Go's memory model for TSan */
+#ifdef CSP_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define race_acquire(a) __tsan_acquire((void *)(a))
+#define race_release(a) __tsan_release((void *)(a))
+#else
+#define race_acquire(a) ((void)(a))
+#define race_release(a) ((void)(a))
+#endif
+
+/* ------------------------------------------------------- The internal lock */
+/* A three-state futex mutex (0 free, 1 locked, 2 locked with waiters), after
+ * Drepper's "Futexes Are Tricky". Held only for short critical sections that
+ * never block on anything but another csp_lock. */
+typedef struct { _Atomic int v; } csp_lock;
+#define CSP_LOCK_INIT {0}
+
+void csp__lock_slow(csp_lock *l);
+void csp__unlock_slow(csp_lock *l);
+
+CSP_RT static inline void csp_lock_acquire(csp_lock *l)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&l->v, &expected, 1,
+            memory_order_acquire, memory_order_relaxed))
+        csp__lock_slow(l);
+}
+
+CSP_RT static inline void csp_lock_release(csp_lock *l)
+{
+    if (atomic_exchange_explicit(&l->v, 0, memory_order_release) == 2)
+        csp__unlock_slow(l);
+}
+
+/* Futex wait/wake on a 32-bit word, private to the process. */
+void csp__futex_wait(_Atomic int *addr, int expected, int64_t timeout_ns);
+void csp__futex_wake(_Atomic int *addr, int n);
+
+/* Always-on invariant check: prints file:line and aborts. */
+#define CSP_ASSERT(cond) \
+    ((cond) ? (void)0 : csp__assert_fail(#cond, __FILE__, __LINE__))
+__attribute__((noreturn)) void csp__assert_fail(const char *what, const char *file, int line);
+
+static inline void csp__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#endif /* CSP_BASE_H */

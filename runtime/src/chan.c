@@ -1,0 +1,566 @@
+/* chan.c — channels and select, after Go's runtime/chan.go and select.go.
+ *
+ * Invariants (c->lock protects every mutable field of the channel and the
+ * queue links of the waiters on its queues):
+ *  - At least one of c->sendq and c->recvq is empty, except for an unbuffered
+ *    channel with one task blocked in select on both sending and receiving.
+ *  - For a buffered channel: qcount > 0 implies recvq is empty;
+ *    qcount < cap implies sendq is empty.
+ *  - A closed channel has an empty sendq; its recvq empties at close.
+ *  - A waiter on a queue belongs to a parked task (or one about to park,
+ *    whose token makes the wake-up safe either way).
+ *
+ * Waking: whoever completes another task's operation dequeues its waiter,
+ * finishes the copy, records the result in the waiter, sets task->fired, and
+ * calls ready() after dropping the lock. A select waiter is taken only by the
+ * waker that wins the task's sel_done CAS (Go's selectDone), so a select
+ * proceeds exactly once.
+ *
+ * Memory model for TSan (Go's chan.go): a buffered hand-off acquires and
+ * releases the slot's address (the kth receive happens before the (k+cap)th
+ * send completes; a send happens before its receive completes); a direct
+ * hand-off synchronises both ways through the parked task's race_sync; close
+ * releases c->race_close and a receive that observes the close acquires it. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct csp_chan {
+    csp_lock lock;
+    /* Immutable after creation. */
+    size_t elem_size, cap, slot_size;
+    const char *name;
+    uint8_t *buf;                /* cap slots of slot_size bytes (>= 1 each) */
+    bool is_timer;               /* csp_after / csp_tick / ticker channel */
+    bool owned_by_ticker;        /* freed only through csp_ticker_free */
+    csp_timer *timer;            /* csp_after / csp_tick: stopped on free */
+    /* Under lock. */
+    size_t qcount, sendx, recvx;
+    bool closed;
+    csp_waitq recvq, sendq;
+    char race_close;             /* TSan: close -> receive-of-closed edge */
+};
+
+enum op_result { OP_BLOCK, OP_DONE, OP_CLOSED };
+
+/* ------------------------------------------------------------- Wait queues */
+
+CSP_RT void csp__waitq_push(csp_waitq *q, csp_waiter *w)
+{
+    w->next = NULL;
+    w->prev = q->last;
+    if (q->last)
+        q->last->next = w;
+    else
+        q->first = w;
+    q->last = w;
+    w->queued = true;
+}
+
+CSP_RT void csp__waitq_remove(csp_waitq *q, csp_waiter *w)
+{
+    if (!w->queued)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->first = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->last = w->prev;
+    w->next = w->prev = NULL;
+    w->queued = false;
+}
+
+CSP_RT csp_waiter *csp__waitq_dequeue(csp_waitq *q)
+{
+    for (;;) {
+        csp_waiter *w = q->first;
+        if (!w)
+            return NULL;
+        csp__waitq_remove(q, w);
+        if (w->is_select) {
+            int expected = 0;
+            /* Lost: the task's select already proceeded on another case. */
+            if (!atomic_compare_exchange_strong(&w->task->sel_done, &expected, 1))
+                continue;
+        }
+        return w;
+    }
+}
+
+/* True if q holds a waiter that a dequeue would return now. */
+static CSP_RT bool waitq_has_live(const csp_waitq *q)
+{
+    for (const csp_waiter *w = q->first; w; w = w->next)
+        if (!w->is_select || atomic_load(&w->task->sel_done) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ Make / free */
+
+CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
+{
+    csp__self();
+    size_t slot = elem_size ? elem_size : 1;
+    if (elem_size > ((size_t)1 << 30) || (cap && slot > SIZE_MAX / 2 / cap))
+        csp_panic("makechan: size out of range (elem_size %zu, cap %zu, chan \"%s\")",
+                  elem_size, cap, name ? name : "chan");
+    csp_chan *c = calloc(1, sizeof *c);
+    if (!c || (cap && !(c->buf = calloc(cap, slot))))
+        csp_panic("makechan: out of memory (elem_size %zu, cap %zu)", elem_size, cap);
+    c->elem_size = elem_size;
+    c->cap = cap;
+    c->slot_size = slot;
+    c->name = name ? name : "chan";
+    atomic_fetch_add(&csp__live_chans, 1);
+    return c;
+}
+
+CSP_RT void csp_chan_free(csp_chan *c)
+{
+    if (!c)
+        return;
+    if (c->owned_by_ticker)
+        csp_panic("csp_chan_free of the channel of a ticker: use csp_ticker_free");
+    if (c->timer) {
+        csp__backend->timer_disarm(c->timer);
+        csp__timer_free(c->timer);
+        c->timer = NULL;
+    }
+    csp_lock_acquire(&c->lock);
+    bool busy = c->recvq.first || c->sendq.first;
+    csp_lock_release(&c->lock);
+    if (busy)
+        csp_panic("free of channel \"%s\" while tasks are blocked on it", c->name);
+    free(c->buf);
+    free(c);
+    atomic_fetch_sub(&csp__live_chans, 1);
+}
+
+/* Used by csp_ticker_free, which owns its channel. */
+CSP_RT void csp__chan_free_ticker(csp_chan *c)
+{
+    c->owned_by_ticker = false;
+    csp_chan_free(c);
+}
+
+CSP_RT void csp__chan_set_timer(csp_chan *c, csp_timer *tm)
+{
+    c->is_timer = true;
+    if (tm)
+        c->timer = tm;
+    else
+        c->owned_by_ticker = true;
+}
+
+CSP_RT const char *csp_chan_name(const csp_chan *c) { return c ? c->name : "nil"; }
+
+CSP_RT size_t csp_len(const csp_chan *c)
+{
+    if (!c)
+        return 0;
+    csp_chan *m = (csp_chan *)c;
+    csp_lock_acquire(&m->lock);
+    size_t n = m->qcount;
+    csp_lock_release(&m->lock);
+    return n;
+}
+
+CSP_RT size_t csp_cap(const csp_chan *c) { return c ? c->cap : 0; }
+
+/* ------------------------------------------------------- Core operations */
+
+static inline CSP_RT uint8_t *slot(csp_chan *c, size_t i) { return c->buf + i * c->slot_size; }
+
+static inline CSP_RT void copy_elem(csp_chan *c, void *dst, const void *src)
+{
+    if (c->elem_size && dst)
+        memcpy(dst, src, c->elem_size);
+}
+
+/* The buffered-slot edge (Go's racenotify): acquire, then release. */
+static inline CSP_RT void race_slot(csp_chan *c, size_t i)
+{
+    race_acquire(slot(c, i));
+    race_release(slot(c, i));
+}
+
+/* Under c->lock: completes a send now if it can. *wake gets the task to
+ * ready after unlocking. `race` is false for timer sends, which carry no
+ * happens-before edge (the value is made by the runtime). */
+static CSP_RT enum op_result send_locked(csp_chan *c, const void *ep, csp_task **wake, bool race)
+{
+    if (c->closed)
+        return OP_CLOSED;
+    csp_waiter *w = csp__waitq_dequeue(&c->recvq);
+    if (w) {
+        /* Direct hand-off into the parked receiver's memory. */
+        if (race)
+            race_acquire(&w->task->race_sync);
+        copy_elem(c, w->elem, ep);
+        if (race)
+            race_release(&w->task->race_sync);
+        w->success = true;
+        w->task->fired = w;
+        *wake = w->task;
+        return OP_DONE;
+    }
+    if (c->qcount < c->cap) {
+        if (race)
+            race_slot(c, c->sendx);
+        copy_elem(c, slot(c, c->sendx), ep);
+        if (++c->sendx == c->cap)
+            c->sendx = 0;
+        c->qcount++;
+        return OP_DONE;
+    }
+    return OP_BLOCK;
+}
+
+/* Under c->lock: completes a receive now if it can. OP_CLOSED: closed and
+ * drained (the caller zeroes *ep and takes the close edge). */
+static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
+{
+    csp_waiter *w = csp__waitq_dequeue(&c->sendq);
+    if (w) {
+        if (c->cap == 0) {
+            race_acquire(&w->task->race_sync);
+            copy_elem(c, ep, w->elem);
+            race_release(&w->task->race_sync);
+        } else {
+            /* Buffer full: take the head, put the sender's value at the
+             * tail (the same slot), as Go does. */
+            race_slot(c, c->recvx);
+            copy_elem(c, ep, slot(c, c->recvx));
+            race_acquire(&w->task->race_sync);
+            copy_elem(c, slot(c, c->recvx), w->elem);
+            race_release(slot(c, c->recvx));
+            race_release(&w->task->race_sync);
+            if (++c->recvx == c->cap)
+                c->recvx = 0;
+            c->sendx = c->recvx;
+        }
+        w->success = true;
+        w->task->fired = w;
+        *wake = w->task;
+        return OP_DONE;
+    }
+    if (c->qcount > 0) {
+        race_slot(c, c->recvx);
+        copy_elem(c, ep, slot(c, c->recvx));
+        if (++c->recvx == c->cap)
+            c->recvx = 0;
+        c->qcount--;
+        return OP_DONE;
+    }
+    if (c->closed)
+        return OP_CLOSED;
+    return OP_BLOCK;
+}
+
+static CSP_RT void unlock_chan(void *arg) { csp_lock_release(&((csp_chan *)arg)->lock); }
+
+static CSP_RT void closed_recv_result(csp_chan *c, void *ep)
+{
+    race_acquire(&c->race_close);
+    if (ep && c->elem_size)
+        memset(ep, 0, c->elem_size);
+}
+
+static CSP_RT void check_elem(csp_chan *c, const void *ep, const char *op)
+{
+    if (!ep && c->elem_size)
+        csp_panic("%s on channel \"%s\" with a NULL element (elem_size %zu; "
+                  "only zero-size channels take NULL)", op, c->name, c->elem_size);
+}
+
+CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
+{
+    csp_task *self = csp__self();
+    if (!c) {
+        csp__park(CSP_WAIT_CHAN_SEND_NIL, NULL, NULL, NULL);
+        csp_panic("unreachable: woke from send on nil channel");
+    }
+    check_elem(c, elem, "send");
+    csp__backend->point(CSP_POINT_CHAN);
+    csp_task *wake = NULL;
+    csp_lock_acquire(&c->lock);
+    enum op_result r = send_locked(c, elem, &wake, true);
+    if (r == OP_DONE) {
+        csp_lock_release(&c->lock);
+        if (wake)
+            csp__ready(wake);
+        csp__made_progress();
+        return;
+    }
+    if (r == OP_CLOSED) {
+        csp_lock_release(&c->lock);
+        csp_panic("send on closed channel");
+    }
+    csp_waiter w = { .task = self, .chan = c, .elem = (void *)elem };
+    csp__waitq_push(&c->sendq, &w);
+    race_release(&self->race_sync);
+    csp__park(CSP_WAIT_CHAN_SEND, c->name, unlock_chan, c);
+    race_acquire(&self->race_sync);
+    if (!w.success)
+        csp_panic("send on closed channel");
+}
+
+CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
+{
+    csp_task *self = csp__self();
+    if (!c) {
+        csp__park(CSP_WAIT_CHAN_RECV_NIL, NULL, NULL, NULL);
+        csp_panic("unreachable: woke from receive on nil channel");
+    }
+    csp__backend->point(CSP_POINT_CHAN);
+    csp_task *wake = NULL;
+    csp_lock_acquire(&c->lock);
+    enum op_result r = recv_locked(c, elem, &wake);
+    if (r != OP_BLOCK) {
+        csp_lock_release(&c->lock);
+        if (wake)
+            csp__ready(wake);
+        if (r == OP_CLOSED) {
+            closed_recv_result(c, elem);
+            return false;    /* not progress (DESIGN §3) */
+        }
+        csp__made_progress();
+        return true;
+    }
+    csp_waiter w = { .task = self, .chan = c, .elem = elem };
+    csp__waitq_push(&c->recvq, &w);
+    race_release(&self->race_sync);
+    csp__park(CSP_WAIT_CHAN_RECV, c->name, unlock_chan, c);
+    race_acquire(&self->race_sync);
+    if (!w.success) {
+        closed_recv_result(c, elem);
+        return false;
+    }
+    return true;
+}
+
+CSP_RT void csp_close(csp_chan *c)
+{
+    csp__self();
+    if (!c)
+        csp_panic("close of nil channel");
+    csp__backend->point(CSP_POINT_CHAN);
+    csp_lock_acquire(&c->lock);
+    if (c->closed) {
+        csp_lock_release(&c->lock);
+        csp_panic("close of closed channel");
+    }
+    c->closed = true;
+    race_release(&c->race_close);
+    /* Collect every waiter first; ready them after dropping the lock. */
+    csp_waiter *glist = NULL, *w;
+    while ((w = csp__waitq_dequeue(&c->recvq)) || (w = csp__waitq_dequeue(&c->sendq))) {
+        w->success = false;
+        w->task->fired = w;
+        w->glist = glist;
+        glist = w;
+    }
+    csp_lock_release(&c->lock);
+    while (glist) {
+        w = glist;
+        glist = w->glist;    /* read before ready(): w lives on its task's stack */
+        csp__ready(w->task);
+    }
+    csp__made_progress();
+}
+
+/* Timer fires: nonblocking, dropped when full or closed, no TSan edge. */
+CSP_RT bool csp__chan_try_send_timer(csp_chan *c, const void *elem)
+{
+    csp_task *wake = NULL;
+    csp_lock_acquire(&c->lock);
+    enum op_result r = send_locked(c, elem, &wake, false);
+    csp_lock_release(&c->lock);
+    if (wake)
+        csp__ready(wake);
+    return r == OP_DONE;
+}
+
+/* ------------------------------------------------------------------ Select */
+
+#define SELECT_INLINE 8
+
+struct lockset { csp_chan **chans; size_t n; };
+
+static CSP_RT void lockset_lock(const struct lockset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        csp_lock_acquire(&s->chans[i]->lock);
+}
+
+static CSP_RT void lockset_unlock(void *arg)
+{
+    const struct lockset *s = arg;
+    for (size_t i = s->n; i-- > 0;)
+        csp_lock_release(&s->chans[i]->lock);
+}
+
+/* The distinct non-nil channels of the cases, in address order (Go's
+ * lockorder), so that every select takes locks in one global order. */
+static CSP_RT size_t lock_order(const csp_case *cases, size_t n, csp_chan **out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        csp_chan *c = cases[i].chan;
+        if (!c)
+            continue;
+        size_t j = m;
+        while (j > 0 && (uintptr_t)out[j - 1] > (uintptr_t)c)
+            j--;
+        if (j > 0 && out[j - 1] == c)
+            continue;
+        memmove(&out[j + 1], &out[j], (m - j) * sizeof *out);
+        out[j] = c;
+        m++;
+    }
+    return m;
+}
+
+static CSP_RT bool case_ready(const csp_case *k)
+{
+    csp_chan *c = k->chan;
+    if (k->op == CSP_OP_SEND)
+        return c->closed || waitq_has_live(&c->recvq) || c->qcount < c->cap;
+    return c->qcount > 0 || c->closed || waitq_has_live(&c->sendq);
+}
+
+/* Pass 1: under all locks, carry out one ready case chosen uniformly at
+ * random. Returns its index, or -1 if none is ready. */
+static CSP_RT int select_pass1(csp_case *cases, size_t n, size_t *readyv,
+                               const struct lockset *ls, bool *closed_send)
+{
+    for (;;) {
+        size_t nready = 0;
+        for (size_t i = 0; i < n; i++)
+            if (cases[i].chan && case_ready(&cases[i]))
+                readyv[nready++] = i;
+        if (nready == 0)
+            return -1;
+        size_t i = readyv[csp__backend->choose(nready, CSP_CHOOSE_SELECT)];
+        csp_case *k = &cases[i];
+        csp_task *wake = NULL;
+        enum op_result r = k->op == CSP_OP_SEND ? send_locked(k->chan, k->elem, &wake, true)
+                                                : recv_locked(k->chan, k->elem, &wake);
+        if (r == OP_BLOCK)
+            continue;    /* threads backend: its partner was claimed meanwhile */
+        lockset_unlock((void *)ls);
+        if (wake)
+            csp__ready(wake);
+        if (r == OP_CLOSED) {
+            if (k->op == CSP_OP_SEND) {
+                *closed_send = true;
+                return (int)i;
+            }
+            closed_recv_result(k->chan, k->elem);
+            k->ok = false;
+        } else {
+            k->ok = true;
+            csp__made_progress();
+        }
+        return (int)i;
+    }
+}
+
+CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool nonblocking)
+{
+    csp_task *self = csp__self();
+    if (n > 0 && !cases)
+        csp_panic("csp_select: NULL cases with n = %zu", n);
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].op != CSP_OP_SEND && cases[i].op != CSP_OP_RECV)
+            csp_panic("csp_select: case %zu has an invalid op %d", i, (int)cases[i].op);
+        if (cases[i].chan && cases[i].op == CSP_OP_SEND)
+            check_elem(cases[i].chan, cases[i].elem, "select send");
+        if (cases[i].op == CSP_OP_RECV)
+            cases[i].ok = false;
+    }
+    csp__backend->point(CSP_POINT_SELECT);
+
+    csp_chan *chans_inline[SELECT_INLINE];
+    size_t readyv_inline[SELECT_INLINE];
+    csp_waiter waiters_inline[SELECT_INLINE];
+    csp_chan **chans = chans_inline;
+    size_t *readyv = readyv_inline;
+    csp_waiter *ws = waiters_inline;
+    if (n > SELECT_INLINE) {
+        chans = malloc(n * sizeof *chans);
+        readyv = malloc(n * sizeof *readyv);
+        ws = malloc(n * sizeof *ws);
+        if (!chans || !readyv || !ws)
+            csp_panic("csp_select: out of memory for %zu cases", n);
+    }
+    struct lockset ls = { chans, lock_order(cases, n, chans) };
+    int result;
+
+    lockset_lock(&ls);
+    bool closed_send = false;
+    result = select_pass1(cases, n, readyv, &ls, &closed_send);
+    if (result >= 0 || nonblocking) {
+        if (result < 0)
+            lockset_unlock(&ls);
+        goto out;
+    }
+    if (ls.n == 0) {
+        /* Blocks forever, as Go's select {} does. */
+        csp__park(CSP_WAIT_SELECT_NO_CASES, NULL, NULL, NULL);
+        csp_panic("unreachable: woke from select with no cases");
+    }
+
+    /* Pass 2: enqueue on every channel, then park. */
+    atomic_store(&self->sel_done, 0);
+    self->fired = NULL;
+    for (size_t i = 0; i < n; i++) {
+        ws[i] = (csp_waiter){ .task = self, .chan = cases[i].chan, .elem = cases[i].elem,
+                              .case_index = (int)i, .is_select = true };
+        if (!cases[i].chan)
+            continue;
+        csp__waitq_push(cases[i].op == CSP_OP_SEND ? &cases[i].chan->sendq
+                                                   : &cases[i].chan->recvq, &ws[i]);
+    }
+    race_release(&self->race_sync);
+    self->park.cases = cases;
+    self->park.ncases = n;
+    csp__park(CSP_WAIT_SELECT, NULL, lockset_unlock, &ls);
+    race_acquire(&self->race_sync);
+
+    /* Pass 3: dequeue from the unsuccessful channels. */
+    csp_waiter *fired = self->fired;
+    CSP_ASSERT(fired != NULL);
+    lockset_lock(&ls);
+    for (size_t i = 0; i < n; i++) {
+        csp_waiter *w = &ws[i];
+        if (w != fired && w->chan)
+            csp__waitq_remove(cases[i].op == CSP_OP_SEND ? &w->chan->sendq
+                                                         : &w->chan->recvq, w);
+    }
+    atomic_store(&self->sel_done, 0);
+    lockset_unlock(&ls);
+
+    result = fired->case_index;
+    if (cases[result].op == CSP_OP_SEND) {
+        closed_send = !fired->success;
+    } else {
+        cases[result].ok = fired->success;
+        if (!fired->success)
+            closed_recv_result(cases[result].chan, cases[result].elem);
+    }
+out:
+    if (n > SELECT_INLINE) {
+        free(chans);
+        free(readyv);
+        free(ws);
+    }
+    if (closed_send)
+        csp_panic("send on closed channel");
+    return result;
+}

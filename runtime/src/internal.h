@@ -1,0 +1,259 @@
+/* internal.h — what the portable runtime (channels, select, wait groups,
+ * mutexes, timers) and its backends share. Private: nothing here is contract.
+ *
+ * The shape follows Go's runtime: a task (g) parks with a reason and is made
+ * ready by whoever completes its operation (gopark/goready); a waiter record
+ * (sudog) is separate from the task because one task in select waits on many
+ * channels at once; every blocking point and every nondeterministic choice goes
+ * through the backend seam (struct csp_backend), so that a controlled scheduler
+ * can make and record each one.
+ *
+ * ThreadSanitizer: every function of the runtime is compiled with CSP_RT
+ * (no_sanitize("thread")), so the runtime's own locks, atomics and
+ * futexes are invisible to TSan. The only happens-before edges TSan sees are
+ * the ones Go's memory model defines, added explicitly with race_acquire /
+ * race_release (race.h), as Go's race detector does in chan.go. */
+#ifndef CSP_INTERNAL_H
+#define CSP_INTERNAL_H
+
+#include "csp.h"
+#include "base.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------ Park reasons */
+
+enum csp_wait_reason {
+    CSP_WAIT_NONE = 0,
+    CSP_WAIT_CHAN_SEND,
+    CSP_WAIT_CHAN_RECV,
+    CSP_WAIT_CHAN_SEND_NIL,  /* send on a nil channel: forever */
+    CSP_WAIT_CHAN_RECV_NIL,  /* receive from a nil channel: forever */
+    CSP_WAIT_SELECT,
+    CSP_WAIT_SELECT_NO_CASES,/* select with no (non-nil) cases: forever */
+    CSP_WAIT_WG,
+    CSP_WAIT_MUTEX,
+    CSP_WAIT_SLEEP,
+};
+const char *csp__wait_reason_name(enum csp_wait_reason r);
+
+/* A wait that can never end, whatever other tasks do. */
+static inline bool csp__wait_is_forever(enum csp_wait_reason r)
+{
+    return r == CSP_WAIT_CHAN_SEND_NIL || r == CSP_WAIT_CHAN_RECV_NIL ||
+           r == CSP_WAIT_SELECT_NO_CASES;
+}
+
+enum csp_task_state {
+    CSP_TASK_RUNNING = 0,    /* running or runnable */
+    CSP_TASK_PARKED,         /* blocked in the runtime; park record valid */
+    CSP_TASK_DEAD,
+};
+
+#define CSP_MAX_PCS 24
+
+/* What a parked task waits for, written by the task itself just before it
+ * parks and read by dumpers while it stays parked. */
+struct csp_park {
+    enum csp_wait_reason reason;
+    const char *object;          /* channel / mutex name, or NULL */
+    const csp_case *cases;       /* select: the cases (stable while parked) */
+    size_t ncases;
+    csp_duration since;          /* csp_now() at park time */
+    uintptr_t pcs[CSP_MAX_PCS];  /* frame-pointer stack at park time */
+    int npcs;
+};
+
+/* ------------------------------------------------------------------ Tasks */
+
+struct csp_task {
+    /* Immutable after creation. */
+    uint64_t id;
+    const char *name;
+    void (*fn)(void *);
+    void *arg;
+    uintptr_t created_pcs[8];    /* csp_go's caller and up */
+    int ncreated;
+    bool adopted;                /* a thread that called in, not made by csp_go */
+
+    /* Owned by the task itself (read racily, only for dumps). */
+    _Atomic int state;           /* enum csp_task_state */
+    struct csp_park park;
+    int syscall_depth;
+    const char *syscall_what;
+    csp_duration syscall_since;
+    uint64_t rng;                /* xorshift state for choose() */
+
+    /* The select wake race (Go's g.selectDone): a waker that dequeues one of
+     * this task's select waiters must win this CAS (0 -> 1) first. */
+    _Atomic int sel_done;
+    /* Set by the waker before ready(): which waiter completed (Go's
+     * gp.param). Read by the task after it wakes. */
+    struct csp_waiter *fired;
+
+    /* Threads backend. */
+    _Atomic int wake;            /* 0 none, 1 posted, 2 parker asleep */
+    int tid;
+    uintptr_t stack_lo, stack_hi;
+
+    /* Registry links: protected by the registry lock. */
+    csp_task *reg_next, *reg_prev;
+
+    char race_sync;              /* address for TSan hand-off edges */
+};
+
+/* ---------------------------------------------------------------- Waiters */
+
+/* One clause of a wait (libdill's clause, Go's sudog): a task waiting on one
+ * channel for one operation. Lives on the waiting task's stack. Fields other
+ * than `task`, `elem`, `case_index` and `is_select` are protected by the lock
+ * of the channel whose queue holds it. */
+typedef struct csp_waiter {
+    csp_task *task;
+    csp_chan *chan;
+    void *elem;                  /* send: source; recv: destination or NULL */
+    struct csp_waiter *next, *prev;
+    struct csp_waiter *glist;    /* close(): the list of waiters to ready */
+    int case_index;
+    bool is_select;
+    bool queued;                 /* on a channel's queue right now */
+    bool success;                /* recv: got a value; send: delivered */
+} csp_waiter;
+
+typedef struct { csp_waiter *first, *last; } csp_waitq;
+
+void csp__waitq_push(csp_waitq *q, csp_waiter *w);
+void csp__waitq_remove(csp_waitq *q, csp_waiter *w);
+/* Pops the first waiter that may be woken: a select waiter whose task
+ * already won elsewhere is dropped (its CAS fails) and skipped. */
+csp_waiter *csp__waitq_dequeue(csp_waitq *q);
+
+/* ----------------------------------------------------------------- Timers */
+
+enum csp_timer_kind { CSP_TIMER_CHAN, CSP_TIMER_WAKE };
+
+typedef struct csp_timer {
+    /* Set by the owner before arming; read by the backend. */
+    enum csp_timer_kind kind;
+    csp_duration when;           /* absolute csp_now() deadline */
+    csp_duration period;         /* > 0: a ticker, re-armed after each fire */
+    csp_chan *chan;              /* CSP_TIMER_CHAN */
+    csp_task *task;              /* CSP_TIMER_WAKE */
+    uintptr_t created_pc;        /* where csp_after/csp_tick/... was called */
+    bool program_lifetime;       /* csp_tick: never stops by design */
+    /* Backend-owned, under the backend's timer lock. */
+    int heap_index;              /* -1 when not armed */
+    uint64_t seq;                /* arming order: breaks ties */
+} csp_timer;
+
+/* Called by the backend when tm is due, with the backend's timer lock held:
+ * delivers on the timer channel or readies the sleeping task. */
+void csp__timer_fire(csp_timer *tm, csp_duration now);
+
+/* -------------------------------------------------------------- The seam */
+
+enum csp_choice {
+    CSP_CHOOSE_SELECT,           /* which ready select case proceeds */
+    CSP_CHOOSE_TIMER,            /* which of the timers due at one instant fires first */
+};
+
+enum csp_point {                 /* scheduling points without a park */
+    CSP_POINT_SPAWN, CSP_POINT_CHAN, CSP_POINT_SELECT, CSP_POINT_SYNC,
+    CSP_POINT_YIELD,
+};
+
+/* The one interface between the portable runtime and a backend. Every
+ * blocking point, timer and nondeterministic choice goes through it. */
+typedef struct csp_backend {
+    const char *name;
+    /* The running task; NULL if the calling thread is not a task yet. */
+    csp_task *(*current)(void);
+    /* The calling thread becomes a task (threads backend only). */
+    csp_task *(*adopt)(void);
+    /* Starts t (allocated and registered by the caller) running t->fn. */
+    void (*spawn)(csp_task *t);
+    /* Parks the current task, whose park record is filled: marks it parked,
+     * then calls unlock(arg) (releasing the locks that protected the
+     * decision to park), then sleeps until ready(). */
+    void (*park)(void (*unlock)(void *), void *arg);
+    /* Makes a parked task runnable. Exactly once per park. */
+    void (*ready)(csp_task *t);
+    /* A place where another task could run (noise / controlled switch). */
+    void (*point)(enum csp_point p);
+    csp_duration (*now)(void);
+    void (*timer_arm)(csp_timer *tm);
+    /* Returns true if tm was armed (it will not fire). Waits for a fire in
+     * progress to finish. */
+    bool (*timer_disarm)(csp_timer *tm);
+    /* A number in [0, k). */
+    size_t (*choose)(size_t k, enum csp_choice what);
+    /* Ends the current task's program (or run). Never returns. */
+    CSP_NORETURN void (*panic)(const char *msg);
+} csp_backend;
+
+extern const csp_backend *csp__backend;
+extern const csp_backend csp__threads_backend;
+
+/* ------------------------------------------------------ Runtime internals */
+
+/* The current task, adopting the calling thread if needed. */
+csp_task *csp__self(void);
+
+/* Fills the park record (reason, object, since, stack) and parks. */
+void csp__park(enum csp_wait_reason reason, const char *object,
+               void (*unlock)(void *), void *arg);
+void csp__ready(csp_task *t);
+
+/* Registry: every live task. The lock orders after channel and timer locks
+ * (never take a channel lock while holding it). */
+void csp__registry_add(csp_task *t);
+void csp__registry_remove(csp_task *t);
+csp_task *csp__task_alloc(const char *name);
+void csp__task_free(csp_task *t);
+/* Calls fn for every live task, with the registry locked. */
+void csp__registry_foreach(void (*fn)(csp_task *t, void *arg), void *arg);
+void csp__registry_lock(void);
+void csp__registry_unlock(void);
+/* After fork, in the child: keep only `self`. */
+void csp__registry_after_fork_child(csp_task *self);
+
+/* Progress (DESIGN §3): a change of state — a value handed over, a task
+ * started or finished, a lock handed over, a timer fired, a wait group
+ * reaching zero, a task leaving a declared system call. */
+extern _Atomic uint64_t csp__progress;
+static inline void csp__made_progress(void)
+{
+    atomic_fetch_add_explicit(&csp__progress, 1, memory_order_relaxed);
+}
+
+/* Live object counts, for leak checks. */
+extern _Atomic long csp__live_chans;
+extern _Atomic long csp__live_tasks;
+
+/* Frame-pointer walk of the calling thread's stack, skipping `skip` frames. */
+int csp__capture_stack(uintptr_t *pcs, int max, int skip);
+
+/* The all-task dump (Go's GOTRACEBACK=all, our format). */
+void csp__dump_tasks(FILE *out);
+void csp__print_task_header(FILE *out, const csp_task *t, csp_duration now, bool is_self);
+
+/* Threads backend extras (for the harness). */
+void csp__threads_set_noise(unsigned permille);
+void csp__threads_timers_foreach(void (*fn)(const csp_timer *tm, void *arg), void *arg);
+
+/* Per-task PRNG. */
+uint64_t csp__rand(csp_task *t);
+
+/* Panic with the message already formatted. */
+CSP_NORETURN void csp__panic_msg(const char *msg);
+
+/* Channel operations used by timers: nonblocking, no race annotations. */
+bool csp__chan_try_send_timer(csp_chan *c, const void *elem);
+void csp__chan_set_timer(csp_chan *c, csp_timer *tm);
+void csp__chan_free_ticker(csp_chan *c);
+
+/* Frees a timer's bookkeeping once it is disarmed. */
+void csp__timer_free(csp_timer *tm);
+
+#endif /* CSP_INTERNAL_H */

@@ -1,0 +1,191 @@
+/* sync.c — wait groups and mutexes (Go's sync.WaitGroup, sync.Mutex), on the
+ * same waiter queues and park/ready seam as channels.
+ *
+ * Invariants (each object's lock protects all its fields):
+ *  - wait group: waiters is non-empty only while counter > 0; when the
+ *    counter reaches 0 every waiter is dequeued and readied at once.
+ *  - mutex: waiters is non-empty only while locked; unlock hands ownership to
+ *    the first waiter (FIFO, no barging), which wakes already owning it.
+ *
+ * Memory model for TSan (Go's sync): Done releases the wait group and Wait
+ * acquires it on return; Unlock releases the mutex and Lock acquires it. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+struct csp_waitgroup {
+    csp_lock lock;
+    long counter;
+    csp_waitq waiters;
+    char race;
+};
+
+struct csp_mutex {
+    csp_lock lock;
+    const char *name;
+    bool locked;
+    csp_waitq waiters;
+    char race;
+};
+
+/* ------------------------------------------------------------ Wait groups */
+
+CSP_RT csp_waitgroup *csp_wg_make(void)
+{
+    csp__self();
+    csp_waitgroup *wg = calloc(1, sizeof *wg);
+    if (!wg)
+        csp_panic("csp_wg_make: out of memory");
+    return wg;
+}
+
+CSP_RT void csp_wg_free(csp_waitgroup *wg)
+{
+    if (!wg)
+        return;
+    csp_lock_acquire(&wg->lock);
+    bool busy = wg->waiters.first != NULL;
+    csp_lock_release(&wg->lock);
+    if (busy)
+        csp_panic("free of wait group while tasks wait on it");
+    free(wg);
+}
+
+static CSP_RT void unlock_wg(void *arg) { csp_lock_release(&((csp_waitgroup *)arg)->lock); }
+
+CSP_RT void csp_wg_add(csp_waitgroup *wg, int delta)
+{
+    csp__self();
+    if (!wg)
+        csp_panic("csp_wg_add: nil wait group");
+    if (delta < 0)
+        race_release(&wg->race);
+    csp_lock_acquire(&wg->lock);
+    wg->counter += delta;
+    if (wg->counter < 0) {
+        wg->counter -= delta;   /* leave it as it was for the dump */
+        csp_lock_release(&wg->lock);
+        csp_panic("sync: negative WaitGroup counter");
+    }
+    csp_waiter *glist = NULL, *w;
+    if (wg->counter == 0) {
+        while ((w = csp__waitq_dequeue(&wg->waiters))) {
+            w->success = true;
+            w->glist = glist;
+            glist = w;
+        }
+    }
+    bool zero = wg->counter == 0;
+    csp_lock_release(&wg->lock);
+    if (zero)
+        csp__made_progress();   /* a wait group reaching zero */
+    while (glist) {
+        w = glist;
+        glist = w->glist;
+        csp__ready(w->task);
+    }
+    csp__backend->point(CSP_POINT_SYNC);
+}
+
+CSP_RT void csp_wg_done(csp_waitgroup *wg) { csp_wg_add(wg, -1); }
+
+CSP_RT __attribute__((noinline)) void csp_wg_wait(csp_waitgroup *wg)
+{
+    csp_task *self = csp__self();
+    if (!wg)
+        csp_panic("csp_wg_wait: nil wait group");
+    csp__backend->point(CSP_POINT_SYNC);
+    csp_lock_acquire(&wg->lock);
+    if (wg->counter == 0) {
+        csp_lock_release(&wg->lock);
+        race_acquire(&wg->race);
+        return;
+    }
+    csp_waiter w = { .task = self };
+    csp__waitq_push(&wg->waiters, &w);
+    csp__park(CSP_WAIT_WG, NULL, unlock_wg, wg);
+    race_acquire(&wg->race);
+}
+
+/* ---------------------------------------------------------------- Mutexes */
+
+CSP_RT csp_mutex *csp_mutex_make(const char *name)
+{
+    csp__self();
+    csp_mutex *m = calloc(1, sizeof *m);
+    if (!m)
+        csp_panic("csp_mutex_make: out of memory");
+    m->name = name ? name : "mutex";
+    return m;
+}
+
+CSP_RT void csp_mutex_free(csp_mutex *m)
+{
+    if (!m)
+        return;
+    csp_lock_acquire(&m->lock);
+    bool busy = m->waiters.first != NULL;
+    csp_lock_release(&m->lock);
+    if (busy)
+        csp_panic("free of mutex \"%s\" while tasks wait for it", m->name);
+    free(m);
+}
+
+static CSP_RT void unlock_mutex(void *arg) { csp_lock_release(&((csp_mutex *)arg)->lock); }
+
+CSP_RT __attribute__((noinline)) void csp_mutex_lock(csp_mutex *m)
+{
+    csp_task *self = csp__self();
+    if (!m)
+        csp_panic("csp_mutex_lock: nil mutex");
+    csp__backend->point(CSP_POINT_SYNC);
+    csp_lock_acquire(&m->lock);
+    if (!m->locked) {
+        m->locked = true;
+        csp_lock_release(&m->lock);
+        race_acquire(&m->race);
+        csp__made_progress();
+        return;
+    }
+    csp_waiter w = { .task = self };
+    csp__waitq_push(&m->waiters, &w);
+    csp__park(CSP_WAIT_MUTEX, m->name, unlock_mutex, m);
+    race_acquire(&m->race);   /* woken owning it: handed over by unlock */
+}
+
+CSP_RT bool csp_mutex_trylock(csp_mutex *m)
+{
+    csp__self();
+    if (!m)
+        csp_panic("csp_mutex_trylock: nil mutex");
+    csp_lock_acquire(&m->lock);
+    bool got = !m->locked;
+    m->locked = true;
+    csp_lock_release(&m->lock);
+    if (got) {
+        race_acquire(&m->race);
+        csp__made_progress();
+    }
+    return got;
+}
+
+CSP_RT void csp_mutex_unlock(csp_mutex *m)
+{
+    csp__self();
+    if (!m)
+        csp_panic("csp_mutex_unlock: nil mutex");
+    csp_lock_acquire(&m->lock);
+    if (!m->locked) {
+        csp_lock_release(&m->lock);
+        csp_panic("unlock of unlocked mutex \"%s\"", m->name);
+    }
+    race_release(&m->race);
+    csp_waiter *w = csp__waitq_dequeue(&m->waiters);
+    if (!w)
+        m->locked = false;     /* else: stays locked, owned by w's task */
+    csp_lock_release(&m->lock);
+    if (w)
+        csp__ready(w->task);
+    csp__made_progress();
+    csp__backend->point(CSP_POINT_SYNC);
+}

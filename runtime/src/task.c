@@ -1,0 +1,334 @@
+/* task.c — tasks: the registry of live tasks, spawning, parking through the
+ * seam, stack capture, the all-task dump and panics.
+ *
+ * Invariants: a task is in the registry from the moment csp_go returns (or the
+ * thread is adopted) until its function has returned; its park record is valid
+ * while state == CSP_TASK_PARKED. The registry lock protects the list links
+ * only; a task's own fields are written by the task itself and read racily by
+ * dumpers (dumps are best-effort snapshots, like Go's). */
+#include "internal.h"
+#include "symbolize.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const csp_backend *csp__backend = &csp__threads_backend;
+
+_Atomic uint64_t csp__progress;
+_Atomic long csp__live_chans;
+_Atomic long csp__live_tasks;
+
+static csp_lock registry_lock = CSP_LOCK_INIT;
+static csp_task *registry_head;
+static _Atomic uint64_t next_task_id = 1;
+
+/* ----------------------------------------------------------------- Registry */
+
+CSP_RT void csp__registry_lock(void) { csp_lock_acquire(&registry_lock); }
+CSP_RT void csp__registry_unlock(void) { csp_lock_release(&registry_lock); }
+
+CSP_RT void csp__registry_add(csp_task *t)
+{
+    csp_lock_acquire(&registry_lock);
+    t->reg_prev = NULL;
+    t->reg_next = registry_head;
+    if (registry_head)
+        registry_head->reg_prev = t;
+    registry_head = t;
+    csp_lock_release(&registry_lock);
+    atomic_fetch_add(&csp__live_tasks, 1);
+}
+
+CSP_RT void csp__registry_remove(csp_task *t)
+{
+    csp_lock_acquire(&registry_lock);
+    if (t->reg_prev)
+        t->reg_prev->reg_next = t->reg_next;
+    else
+        registry_head = t->reg_next;
+    if (t->reg_next)
+        t->reg_next->reg_prev = t->reg_prev;
+    t->reg_next = t->reg_prev = NULL;
+    csp_lock_release(&registry_lock);
+    atomic_fetch_sub(&csp__live_tasks, 1);
+}
+
+CSP_RT void csp__registry_foreach(void (*fn)(csp_task *t, void *arg), void *arg)
+{
+    csp_lock_acquire(&registry_lock);
+    for (csp_task *t = registry_head; t; t = t->reg_next)
+        fn(t, arg);
+    csp_lock_release(&registry_lock);
+}
+
+CSP_RT void csp__registry_after_fork_child(csp_task *self)
+{
+    /* The other tasks' threads do not exist in the child. Their records stay
+     * allocated (a channel queue may still point at them) but leave the
+     * registry. */
+    long n = 0;
+    for (csp_task *t = registry_head; t; t = t->reg_next)
+        if (t != self)
+            atomic_store(&t->state, CSP_TASK_DEAD);
+    registry_head = NULL;
+    registry_lock.v = 0;
+    if (self) {
+        self->reg_next = self->reg_prev = NULL;
+        registry_head = self;
+        n = 1;
+    }
+    atomic_store(&csp__live_tasks, n);
+}
+
+CSP_RT csp_task *csp__task_alloc(const char *name)
+{
+    csp_task *t = calloc(1, sizeof *t);
+    if (!t) {
+        fprintf(stderr, "chanlab runtime: out of memory allocating a task\n");
+        abort();
+    }
+    t->id = atomic_fetch_add(&next_task_id, 1);
+    t->name = name ? name : "task";
+    t->rng = 0x9e3779b97f4a7c15ull ^ (t->id * 0xbf58476d1ce4e5b9ull) ^
+             (uint64_t)(uintptr_t)t;
+    if (!t->rng)
+        t->rng = 1;
+    return t;
+}
+
+CSP_RT void csp__task_free(csp_task *t) { free(t); }
+
+CSP_RT uint64_t csp__rand(csp_task *t)
+{
+    /* xorshift64* */
+    uint64_t x = t ? t->rng : 0x2545f4914f6cdd1dull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    if (t)
+        t->rng = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* -------------------------------------------------------------- Stacks */
+
+/* Walks the frame-pointer chain of the calling thread. Bounded by the task's
+ * known stack range when there is one, and by strictly increasing, aligned
+ * frame addresses always, so a frame without a pointer ends the walk rather
+ * than faulting. */
+CSP_RT __attribute__((noinline)) int csp__capture_stack(uintptr_t *pcs, int max, int skip)
+{
+    csp_task *t = csp__backend->current();
+    uintptr_t lo = t ? t->stack_lo : 0, hi = t ? t->stack_hi : 0;
+    uintptr_t *fp = __builtin_frame_address(0);
+    int n = 0;
+    while (fp && n < max) {
+        uintptr_t f = (uintptr_t)fp;
+        if (f & (sizeof(uintptr_t) - 1))
+            break;
+        if (hi && (f < lo || f + 2 * sizeof(uintptr_t) > hi))
+            break;
+        uintptr_t ret = fp[1];
+        uintptr_t *next = (uintptr_t *)fp[0];
+        if (!ret)
+            break;
+        if (skip > 0)
+            skip--;
+        else
+            pcs[n++] = ret;
+        if ((uintptr_t)next <= f || (uintptr_t)next - f > (1u << 24))
+            break;
+        fp = next;
+    }
+    return n;
+}
+
+/* ----------------------------------------------------------- Self, spawn */
+
+CSP_RT csp_task *csp__self(void)
+{
+    csp_task *t = csp__backend->current();
+    return t ? t : csp__backend->adopt();
+}
+
+CSP_RT csp_task *csp_self(void) { return csp__self(); }
+CSP_RT uint64_t csp_task_id(const csp_task *t) { return t ? t->id : 0; }
+CSP_RT const char *csp_task_name(const csp_task *t) { return t ? t->name : NULL; }
+
+CSP_RT __attribute__((noinline)) csp_task *csp_go(void (*fn)(void *), void *arg, const char *name)
+{
+    csp_task *self = csp__self();
+    if (!fn)
+        csp_panic("csp_go: nil function (task \"%s\")", name ? name : "task");
+    csp_task *t = csp__task_alloc(name);
+    t->fn = fn;
+    t->arg = arg;
+    t->ncreated = csp__capture_stack(t->created_pcs, 8, 1);
+    csp__registry_add(t);
+    csp__made_progress();
+    (void)self;
+    csp__backend->spawn(t);
+    csp__backend->point(CSP_POINT_SPAWN);
+    return t;
+}
+
+CSP_RT void csp_yield(void)
+{
+    csp__self();
+    csp__backend->point(CSP_POINT_YIELD);
+}
+
+/* ----------------------------------------------------------------- Parking */
+
+CSP_RT __attribute__((noinline)) void csp__park(enum csp_wait_reason reason, const char *object,
+                                              void (*unlock)(void *), void *arg)
+{
+    csp_task *t = csp__self();
+    t->park.reason = reason;
+    t->park.object = object;
+    t->park.since = csp__backend->now();
+    /* Skip csp__park itself: the record starts at the runtime call. */
+    t->park.npcs = csp__capture_stack(t->park.pcs, CSP_MAX_PCS, 1);
+    csp__backend->park(unlock, arg);
+    t->park.reason = CSP_WAIT_NONE;
+    t->park.cases = NULL;
+    t->park.ncases = 0;
+}
+
+CSP_RT void csp__ready(csp_task *t) { csp__backend->ready(t); }
+
+/* ---------------------------------------------------------------- Syscalls */
+
+CSP_RT void csp_syscall_enter(const char *what)
+{
+    csp_task *t = csp__self();
+    if (t->syscall_depth++ == 0) {
+        t->syscall_what = what ? what : "syscall";
+        t->syscall_since = csp__backend->now();
+    }
+}
+
+CSP_RT void csp_syscall_exit(void)
+{
+    csp_task *t = csp__self();
+    if (t->syscall_depth <= 0)
+        csp_panic("csp_syscall_exit without csp_syscall_enter");
+    if (--t->syscall_depth == 0) {
+        t->syscall_what = NULL;
+        csp__made_progress();
+    }
+}
+
+/* -------------------------------------------------------------------- Dump */
+
+CSP_RT const char *csp__wait_reason_name(enum csp_wait_reason r)
+{
+    switch (r) {
+    case CSP_WAIT_NONE: return "running";
+    case CSP_WAIT_CHAN_SEND: return "chan send";
+    case CSP_WAIT_CHAN_RECV: return "chan receive";
+    case CSP_WAIT_CHAN_SEND_NIL: return "chan send (nil chan)";
+    case CSP_WAIT_CHAN_RECV_NIL: return "chan receive (nil chan)";
+    case CSP_WAIT_SELECT: return "select";
+    case CSP_WAIT_SELECT_NO_CASES: return "select (no cases)";
+    case CSP_WAIT_WG: return "wait group wait";
+    case CSP_WAIT_MUTEX: return "mutex lock";
+    case CSP_WAIT_SLEEP: return "sleep";
+    }
+    return "?";
+}
+
+static CSP_RT void print_duration(FILE *out, csp_duration d)
+{
+    if (d < 0)
+        d = 0;
+    if (d < 10 * CSP_SECOND)
+        fprintf(out, "%" PRId64 " ms", d / CSP_MILLISECOND);
+    else if (d < 2 * 60 * CSP_SECOND)
+        fprintf(out, "%" PRId64 " s", d / CSP_SECOND);
+    else
+        fprintf(out, "%" PRId64 " minutes", d / (60 * CSP_SECOND));
+}
+
+CSP_RT void csp__print_task_header(FILE *out, const csp_task *t, csp_duration now, bool is_self)
+{
+    fprintf(out, "task %" PRIu64 " \"%s\" [", t->id, t->name);
+    int state = atomic_load(&t->state);
+    if (t->syscall_depth > 0 && t->syscall_what) {
+        fprintf(out, "syscall %s, ", t->syscall_what);
+        print_duration(out, now - t->syscall_since);
+    } else if (state == CSP_TASK_PARKED && t->park.reason != CSP_WAIT_NONE) {
+        const struct csp_park *p = &t->park;
+        fputs(csp__wait_reason_name(p->reason), out);
+        if (p->reason == CSP_WAIT_SELECT && p->cases) {
+            const char *sep = " ";
+            for (size_t i = 0; i < p->ncases; i++) {
+                if (!p->cases[i].chan)
+                    continue;
+                fprintf(out, "%s%s \"%s\"", sep,
+                        p->cases[i].op == CSP_OP_SEND ? "send" : "recv",
+                        csp_chan_name(p->cases[i].chan));
+                sep = ", ";
+            }
+        } else if (p->object) {
+            fprintf(out, " \"%s\"", p->object);
+        }
+        fputs(", ", out);
+        print_duration(out, now - p->since);
+    } else {
+        fputs(is_self ? "running" : "runnable", out);
+    }
+    fputs("]:\n", out);
+}
+
+struct dump_ctx { FILE *out; csp_duration now; csp_task *self; };
+
+static CSP_RT void dump_one(csp_task *t, void *arg)
+{
+    struct dump_ctx *d = arg;
+    csp__print_task_header(d->out, t, d->now, t == d->self);
+    if (t == d->self) {
+        uintptr_t pcs[CSP_MAX_PCS];
+        int n = csp__capture_stack(pcs, CSP_MAX_PCS, 0);
+        csp__print_stack(d->out, pcs, n);
+    } else if (atomic_load(&t->state) == CSP_TASK_PARKED) {
+        csp__print_stack(d->out, t->park.pcs, t->park.npcs);
+    }
+    if (!t->adopted && t->ncreated > 0)
+        csp__print_created_by(d->out, t->created_pcs[0]);
+    fputc('\n', d->out);
+}
+
+/* The current task first, then the others oldest first (as Go prints). */
+CSP_RT void csp__dump_tasks(FILE *out)
+{
+    struct dump_ctx d = { out, csp__backend->now(), csp__backend->current() };
+    csp_lock_acquire(&registry_lock);
+    if (d.self && (d.self->reg_prev || d.self->reg_next || registry_head == d.self))
+        dump_one(d.self, &d);
+    csp_task *last = registry_head;
+    while (last && last->reg_next)
+        last = last->reg_next;
+    for (csp_task *t = last; t; t = t->reg_prev)
+        if (t != d.self)
+            dump_one(t, &d);
+    csp_lock_release(&registry_lock);
+    fflush(out);
+}
+
+/* ------------------------------------------------------------------ Panics */
+
+CSP_RT void csp__panic_msg(const char *msg) { csp__backend->panic(msg); }
+
+CSP_RT void csp_panic(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt ? fmt : "(nil)", ap);
+    va_end(ap);
+    csp__panic_msg(msg);
+}

@@ -1,0 +1,419 @@
+/* threads.c — the threads backend (free mode): a task is a pthread; the kernel
+ * decides what runs; time is CLOCK_MONOTONIC; one timer thread fires timers.
+ *
+ * Parking: each task has a wake word (0 nothing posted, 1 posted, 2 the task
+ * sleeps in futex_wait). ready() posts exactly once per park; park() consumes
+ * the post, so a ready() that comes before the park is never lost.
+ *
+ * Timers: a binary min-heap ordered by (when, seq), protected by timer_lock,
+ * served by one lazily started timer thread that is not a task. Timers due at
+ * the same instant fire in an order chosen through choose(CSP_CHOOSE_TIMER).
+ * Lock order: timer_lock, then a channel lock (a fire sends on its channel),
+ * then the registry lock. */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(CSP_TSAN) || defined(CSP_ASAN)
+#define TASK_STACK_SIZE (8u << 20)
+#else
+#define TASK_STACK_SIZE (1u << 20)
+#endif
+
+static __thread csp_task *current_task;
+
+/* ---------------------------------------------------------------- Helpers */
+
+static CSP_RT csp_duration threads_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (csp_duration)ts.tv_sec * CSP_SECOND + ts.tv_nsec;
+}
+
+static CSP_RT void set_stack_bounds(csp_task *t)
+{
+    pthread_attr_t a;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &a) != 0)
+        return;
+    if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+        t->stack_lo = (uintptr_t)addr;
+        t->stack_hi = (uintptr_t)addr + size;
+    }
+    pthread_attr_destroy(&a);
+}
+
+static CSP_RT csp_task *threads_current(void) { return current_task; }
+
+static CSP_RT csp_task *threads_adopt(void)
+{
+    bool is_main = syscall(SYS_gettid) == getpid();
+    csp_task *t = csp__task_alloc(is_main ? "main" : "thread");
+    t->adopted = true;
+    t->tid = (int)syscall(SYS_gettid);
+    set_stack_bounds(t);
+    current_task = t;
+    csp__registry_add(t);
+    return t;
+}
+
+/* ------------------------------------------------------------------- Spawn */
+
+static CSP_RT void *task_thread_main(void *arg)
+{
+    csp_task *t = arg;
+    current_task = t;
+    t->tid = (int)syscall(SYS_gettid);
+    set_stack_bounds(t);
+    t->fn(t->arg);
+    atomic_store(&t->state, CSP_TASK_DEAD);
+    csp__registry_remove(t);
+    csp__made_progress();
+    current_task = NULL;
+    csp__task_free(t);
+    return NULL;
+}
+
+static CSP_RT void threads_spawn(csp_task *t)
+{
+    pthread_attr_t a;
+    pthread_t th;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, TASK_STACK_SIZE);
+    int err = pthread_create(&th, &a, task_thread_main, t);
+    pthread_attr_destroy(&a);
+    if (err) {
+        csp__registry_remove(t);
+        const char *name = t->name;
+        csp__task_free(t);
+        csp_panic("csp_go: cannot start task \"%s\": %s", name, strerror(err));
+    }
+}
+
+/* ----------------------------------------------------------- Park / ready */
+
+static CSP_RT void threads_park(void (*unlock)(void *), void *arg)
+{
+    csp_task *t = current_task;
+    atomic_store(&t->state, CSP_TASK_PARKED);
+    if (unlock)
+        unlock(arg);
+    /* Spin briefly: a partner on the other core often answers within a
+     * few microseconds, much sooner than a futex sleep and wake. */
+    for (int i = 0; i < 200; i++) {
+        if (atomic_load_explicit(&t->wake, memory_order_acquire) == 1)
+            goto consumed;
+        csp__cpu_relax();
+    }
+    for (;;) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&t->wake, &expected, 2) || expected == 2)
+            csp__futex_wait(&t->wake, 2, -1);
+        if (atomic_load_explicit(&t->wake, memory_order_acquire) == 1)
+            break;
+    }
+consumed:
+    atomic_store_explicit(&t->wake, 0, memory_order_relaxed);
+    atomic_store(&t->state, CSP_TASK_RUNNING);
+}
+
+static CSP_RT void threads_ready(csp_task *t)
+{
+    if (atomic_exchange(&t->wake, 1) == 2)
+        csp__futex_wake(&t->wake, 1);
+}
+
+/* ------------------------------------------------------------------ Noise */
+
+/* Optional schedule noise at sync points (free mode): a permille chance of a
+ * yield or a short sleep. Off unless the harness turns it on. */
+static _Atomic unsigned noise_permille;
+
+CSP_RT void csp__threads_set_noise(unsigned permille)
+{
+    atomic_store(&noise_permille, permille > 1000 ? 1000 : permille);
+}
+
+static CSP_RT void threads_point(enum csp_point p)
+{
+    unsigned n = atomic_load_explicit(&noise_permille, memory_order_relaxed);
+    if (n == 0 || p == CSP_POINT_YIELD) {
+        if (p == CSP_POINT_YIELD)
+            sched_yield();
+        return;
+    }
+    uint64_t r = csp__rand(current_task);
+    if (r % 1000 < n) {
+        if (r & (1u << 20))
+            sched_yield();
+        else
+            usleep((useconds_t)((r >> 32) % 200));
+    }
+}
+
+static __thread uint64_t foreign_rng = 0x853c49e6748fea9bull;
+
+static CSP_RT size_t threads_choose(size_t k, enum csp_choice what)
+{
+    (void)what;
+    if (k <= 1)
+        return 0;
+    csp_task *t = current_task;
+    uint64_t r;
+    if (t) {
+        r = csp__rand(t);
+    } else {
+        uint64_t x = foreign_rng;
+        x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+        foreign_rng = x;
+        r = x * 0x2545f4914f6cdd1dull;
+    }
+    return (size_t)((r >> 11) % k);
+}
+
+/* ----------------------------------------------------------------- Timers */
+
+static csp_lock timer_lock = CSP_LOCK_INIT;
+static csp_timer **heap;          /* under timer_lock */
+static size_t heap_len, heap_cap;
+static uint64_t timer_seq;
+static bool timer_thread_running;
+static _Atomic int timer_wake_word;
+
+static CSP_RT bool timer_less(const csp_timer *a, const csp_timer *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static CSP_RT void heap_set(size_t i, csp_timer *tm)
+{
+    heap[i] = tm;
+    tm->heap_index = (int)i;
+}
+
+static CSP_RT void heap_up(size_t i)
+{
+    csp_timer *tm = heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!timer_less(tm, heap[parent]))
+            break;
+        heap_set(i, heap[parent]);
+        i = parent;
+    }
+    heap_set(i, tm);
+}
+
+static CSP_RT void heap_down(size_t i)
+{
+    csp_timer *tm = heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= heap_len)
+            break;
+        if (c + 1 < heap_len && timer_less(heap[c + 1], heap[c]))
+            c++;
+        if (!timer_less(heap[c], tm))
+            break;
+        heap_set(i, heap[c]);
+        i = c;
+    }
+    heap_set(i, tm);
+}
+
+static CSP_RT void heap_push(csp_timer *tm)
+{
+    if (heap_len == heap_cap) {
+        size_t ncap = heap_cap ? heap_cap * 2 : 64;
+        csp_timer **n = realloc(heap, ncap * sizeof *n);
+        CSP_ASSERT(n != NULL);
+        heap = n;
+        heap_cap = ncap;
+    }
+    tm->seq = ++timer_seq;
+    heap_set(heap_len++, tm);
+    heap_up(heap_len - 1);
+}
+
+static CSP_RT void heap_remove(csp_timer *tm)
+{
+    size_t i = (size_t)tm->heap_index;
+    CSP_ASSERT(i < heap_len && heap[i] == tm);
+    tm->heap_index = -1;
+    heap_len--;
+    if (i == heap_len)
+        return;
+    csp_timer *moved = heap[heap_len];
+    heap_set(i, moved);
+    heap_down(i);
+    heap_up((size_t)moved->heap_index);
+}
+
+/* Fires every timer due at the earliest deadline, in a chosen order. */
+static CSP_RT void fire_due_batch(csp_duration now)
+{
+    csp_timer *batch[64];
+    size_t n = 0;
+    csp_duration when = heap[0]->when;
+    while (heap_len > 0 && heap[0]->when == when && n < 64) {
+        csp_timer *tm = heap[0];
+        heap_remove(tm);
+        batch[n++] = tm;
+    }
+    while (n > 0) {
+        size_t i = n > 1 ? threads_choose(n, CSP_CHOOSE_TIMER) : 0;
+        csp_timer *tm = batch[i];
+        batch[i] = batch[--n];
+        csp__timer_fire(tm, now);
+        csp__made_progress();
+        if (tm->period > 0 && tm->heap_index < 0) {
+            /* Next tick on the period grid, dropping ticks we were late for. */
+            tm->when += tm->period;
+            if (tm->when <= now)
+                tm->when += ((now - tm->when) / tm->period + 1) * tm->period;
+            heap_push(tm);
+        }
+    }
+}
+
+static CSP_RT void *timer_thread_main(void *arg)
+{
+    (void)arg;
+    csp_lock_acquire(&timer_lock);
+    for (;;) {
+        csp_duration now = threads_now();
+        while (heap_len > 0 && heap[0]->when <= now)
+            fire_due_batch(now);
+        int64_t timeout = heap_len > 0 ? heap[0]->when - now : -1;
+        int seen = atomic_load(&timer_wake_word);
+        csp_lock_release(&timer_lock);
+        csp__futex_wait(&timer_wake_word, seen, timeout);
+        csp_lock_acquire(&timer_lock);
+    }
+    return NULL;
+}
+
+/* Under timer_lock. */
+static CSP_RT void start_timer_thread(void)
+{
+    if (timer_thread_running)
+        return;
+    pthread_attr_t a;
+    pthread_t th;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 256u << 10);
+    int err = pthread_create(&th, &a, timer_thread_main, NULL);
+    pthread_attr_destroy(&a);
+    if (err) {
+        fprintf(stderr, "chanlab runtime: cannot start the timer thread: %s\n", strerror(err));
+        abort();
+    }
+    timer_thread_running = true;
+}
+
+static CSP_RT void threads_timer_arm(csp_timer *tm)
+{
+    csp_lock_acquire(&timer_lock);
+    CSP_ASSERT(tm->heap_index < 0);
+    heap_push(tm);
+    start_timer_thread();
+    bool first = heap[0] == tm;
+    csp_lock_release(&timer_lock);
+    if (first) {
+        atomic_fetch_add(&timer_wake_word, 1);
+        csp__futex_wake(&timer_wake_word, 1);
+    }
+}
+
+static CSP_RT bool threads_timer_disarm(csp_timer *tm)
+{
+    csp_lock_acquire(&timer_lock);
+    bool armed = tm->heap_index >= 0;
+    if (armed)
+        heap_remove(tm);
+    /* A periodic timer being fired right now is not in the heap; marking it
+     * with period 0 would race with the fire loop, which holds timer_lock —
+     * so it cannot be firing now: we hold the lock. */
+    csp_lock_release(&timer_lock);
+    return armed;
+}
+
+/* The armed timers, for leak checks: calls fn for each, under timer_lock. */
+CSP_RT void csp__threads_timers_foreach(void (*fn)(const csp_timer *tm, void *arg), void *arg)
+{
+    csp_lock_acquire(&timer_lock);
+    for (size_t i = 0; i < heap_len; i++)
+        fn(heap[i], arg);
+    csp_lock_release(&timer_lock);
+}
+
+/* ------------------------------------------------------------------ Panic */
+
+static CSP_RT CSP_NORETURN void threads_panic(const char *msg)
+{
+    fflush(stdout);
+    fprintf(stderr, "panic: %s\n\n", msg);
+    csp__dump_tasks(stderr);
+    fflush(stderr);
+    abort();
+}
+
+/* ------------------------------------------------------------------- Fork */
+
+static CSP_RT void fork_prepare(void)
+{
+    csp_lock_acquire(&timer_lock);
+    csp__registry_lock();
+}
+
+static CSP_RT void fork_parent(void)
+{
+    csp__registry_unlock();
+    csp_lock_release(&timer_lock);
+}
+
+static CSP_RT void fork_child(void)
+{
+    csp_task *self = current_task;
+    if (self)
+        self->tid = (int)syscall(SYS_gettid);
+    csp__registry_after_fork_child(self);
+    timer_lock.v = 0;
+    timer_thread_running = false;
+    if (heap_len > 0) {
+        csp_lock_acquire(&timer_lock);
+        start_timer_thread();
+        csp_lock_release(&timer_lock);
+    }
+}
+
+__attribute__((constructor)) static CSP_RT void threads_backend_init(void)
+{
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+const csp_backend csp__threads_backend = {
+    .name = "threads",
+    .current = threads_current,
+    .adopt = threads_adopt,
+    .spawn = threads_spawn,
+    .park = threads_park,
+    .ready = threads_ready,
+    .point = threads_point,
+    .now = threads_now,
+    .timer_arm = threads_timer_arm,
+    .timer_disarm = threads_timer_disarm,
+    .choose = threads_choose,
+    .panic = threads_panic,
+};

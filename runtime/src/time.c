@@ -1,0 +1,124 @@
+/* time.c — time.After, time.Tick, time.NewTicker, time.Sleep and now, on the
+ * backend's timers (real in free mode, virtual in controlled mode).
+ *
+ * A timer channel has capacity 1 and carries the csp_now() at which it fired;
+ * a fire that finds it full is dropped, as in Go. A timer is owned by its
+ * channel (csp_after, csp_tick), by its ticker, or by a sleeping task's
+ * stack (csp_sleep); the owner disarms it before freeing it. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+struct csp_ticker {
+    csp_timer timer;
+    csp_chan *chan;
+};
+
+CSP_RT csp_duration csp_now(void) { return csp__backend->now(); }
+
+CSP_RT void csp__timer_fire(csp_timer *tm, csp_duration now)
+{
+    if (tm->kind == CSP_TIMER_WAKE)
+        csp__ready(tm->task);
+    else
+        csp__chan_try_send_timer(tm->chan, &now);
+}
+
+CSP_RT void csp__timer_free(csp_timer *tm) { free(tm); }
+
+static CSP_RT csp_timer *timer_new(csp_duration d, csp_duration period, uintptr_t pc)
+{
+    csp_timer *tm = calloc(1, sizeof *tm);
+    if (!tm)
+        csp_panic("timer: out of memory");
+    tm->kind = CSP_TIMER_CHAN;
+    tm->heap_index = -1;
+    tm->when = csp__backend->now() + (d > 0 ? d : 0);
+    tm->period = period;
+    tm->created_pc = pc;
+    return tm;
+}
+
+CSP_RT __attribute__((noinline)) csp_chan *csp_after(csp_duration d)
+{
+    csp__self();
+    csp_chan *c = csp_chan_make(sizeof(csp_duration), 1, "time.After");
+    csp_timer *tm = timer_new(d, 0, (uintptr_t)__builtin_return_address(0));
+    tm->chan = c;
+    csp__chan_set_timer(c, tm);
+    csp__backend->timer_arm(tm);
+    return c;
+}
+
+CSP_RT __attribute__((noinline)) csp_chan *csp_tick(csp_duration d)
+{
+    csp__self();
+    if (d <= 0)
+        return NULL;
+    csp_chan *c = csp_chan_make(sizeof(csp_duration), 1, "time.Tick");
+    csp_timer *tm = timer_new(d, d, (uintptr_t)__builtin_return_address(0));
+    tm->chan = c;
+    tm->program_lifetime = true;
+    csp__chan_set_timer(c, tm);
+    csp__backend->timer_arm(tm);
+    return c;
+}
+
+CSP_RT __attribute__((noinline)) csp_ticker *csp_ticker_make(csp_duration d)
+{
+    csp__self();
+    if (d <= 0)
+        csp_panic("non-positive interval for csp_ticker_make");
+    csp_ticker *t = calloc(1, sizeof *t);
+    if (!t)
+        csp_panic("csp_ticker_make: out of memory");
+    t->chan = csp_chan_make(sizeof(csp_duration), 1, "ticker");
+    csp__chan_set_timer(t->chan, NULL);
+    t->timer.kind = CSP_TIMER_CHAN;
+    t->timer.heap_index = -1;
+    t->timer.chan = t->chan;
+    t->timer.period = d;
+    t->timer.when = csp__backend->now() + d;
+    t->timer.created_pc = (uintptr_t)__builtin_return_address(0);
+    csp__backend->timer_arm(&t->timer);
+    return t;
+}
+
+CSP_RT csp_chan *csp_ticker_chan(csp_ticker *t)
+{
+    if (!t)
+        csp_panic("csp_ticker_chan: nil ticker");
+    return t->chan;
+}
+
+CSP_RT void csp_ticker_stop(csp_ticker *t)
+{
+    if (!t)
+        csp_panic("csp_ticker_stop: nil ticker");
+    csp__backend->timer_disarm(&t->timer);
+}
+
+CSP_RT void csp_ticker_free(csp_ticker *t)
+{
+    if (!t)
+        return;
+    csp__backend->timer_disarm(&t->timer);
+    csp__chan_free_ticker(t->chan);
+    free(t);
+}
+
+CSP_RT __attribute__((noinline)) void csp_sleep(csp_duration d)
+{
+    csp_task *self = csp__self();
+    if (d <= 0) {
+        csp__backend->point(CSP_POINT_YIELD);
+        return;
+    }
+    csp_timer tm = { .kind = CSP_TIMER_WAKE, .task = self, .heap_index = -1,
+                     .when = csp__backend->now() + d,
+                     .created_pc = (uintptr_t)__builtin_return_address(0) };
+    /* Armed before parking: a fire that comes first leaves its wake-up posted
+     * and the park returns at once. */
+    csp__backend->timer_arm(&tm);
+    csp__park(CSP_WAIT_SLEEP, NULL, NULL, NULL);
+}
