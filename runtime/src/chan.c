@@ -182,10 +182,22 @@ static inline CSP_RT void copy_elem(csp_chan *c, void *dst, const void *src)
         memcpy(dst, src, c->elem_size);
 }
 
-/* The buffered-slot edge (Go's racenotify): acquire, then release. */
-static inline CSP_RT void race_slot(csp_chan *c, size_t i)
+/* The buffered-slot edge (Go's racenotify), around the copy: the copy may
+ * go through TSan's memcpy interceptor, so it must sit between the acquire
+ * and the release. */
+static inline CSP_RT void copy_to_slot(csp_chan *c, size_t i, const void *src, bool race)
+{
+    if (race)
+        race_acquire(slot(c, i));
+    copy_elem(c, slot(c, i), src);
+    if (race)
+        race_release(slot(c, i));
+}
+
+static inline CSP_RT void copy_from_slot(csp_chan *c, size_t i, void *dst)
 {
     race_acquire(slot(c, i));
+    copy_elem(c, dst, slot(c, i));
     race_release(slot(c, i));
 }
 
@@ -210,9 +222,7 @@ static CSP_RT enum op_result send_locked(csp_chan *c, const void *ep, csp_task *
         return OP_DONE;
     }
     if (c->qcount < c->cap) {
-        if (race)
-            race_slot(c, c->sendx);
-        copy_elem(c, slot(c, c->sendx), ep);
+        copy_to_slot(c, c->sendx, ep, race);
         if (++c->sendx == c->cap)
             c->sendx = 0;
         c->qcount++;
@@ -234,11 +244,9 @@ static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
         } else {
             /* Buffer full: take the head, put the sender's value at the
              * tail (the same slot), as Go does. */
-            race_slot(c, c->recvx);
-            copy_elem(c, ep, slot(c, c->recvx));
+            copy_from_slot(c, c->recvx, ep);
             race_acquire(&w->task->race_sync);
-            copy_elem(c, slot(c, c->recvx), w->elem);
-            race_release(slot(c, c->recvx));
+            copy_to_slot(c, c->recvx, w->elem, true);
             race_release(&w->task->race_sync);
             if (++c->recvx == c->cap)
                 c->recvx = 0;
@@ -250,8 +258,7 @@ static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
         return OP_DONE;
     }
     if (c->qcount > 0) {
-        race_slot(c, c->recvx);
-        copy_elem(c, ep, slot(c, c->recvx));
+        copy_from_slot(c, c->recvx, ep);
         if (++c->recvx == c->cap)
             c->recvx = 0;
         c->qcount--;
