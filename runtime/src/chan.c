@@ -182,16 +182,31 @@ static inline CSP_RT void copy_elem(csp_chan *c, void *dst, const void *src)
         memcpy(dst, src, c->elem_size);
 }
 
+/* A copy TSan does not see: for values the runtime itself makes (timer
+ * fires), which carry no happens-before edge. memcpy would be intercepted;
+ * volatile keeps the compiler from turning the loop back into memcpy. */
+static CSP_RT void copy_elem_quiet(csp_chan *c, void *dst, const void *src)
+{
+    if (!c->elem_size || !dst)
+        return;
+    volatile uint8_t *d = dst;
+    const uint8_t *s = src;
+    for (size_t i = 0; i < c->elem_size; i++)
+        d[i] = s[i];
+}
+
 /* The buffered-slot edge (Go's racenotify), around the copy: the copy may
  * go through TSan's memcpy interceptor, so it must sit between the acquire
  * and the release. */
 static inline CSP_RT void copy_to_slot(csp_chan *c, size_t i, const void *src, bool race)
 {
-    if (race)
-        race_acquire(slot(c, i));
+    if (!race) {
+        copy_elem_quiet(c, slot(c, i), src);
+        return;
+    }
+    race_acquire(slot(c, i));
     copy_elem(c, slot(c, i), src);
-    if (race)
-        race_release(slot(c, i));
+    race_release(slot(c, i));
 }
 
 static inline CSP_RT void copy_from_slot(csp_chan *c, size_t i, void *dst)
@@ -211,11 +226,13 @@ static CSP_RT enum op_result send_locked(csp_chan *c, const void *ep, csp_task *
     csp_waiter *w = csp__waitq_dequeue(&c->recvq);
     if (w) {
         /* Direct hand-off into the parked receiver's memory. */
-        if (race)
+        if (race) {
             race_acquire(&w->task->race_sync);
-        copy_elem(c, w->elem, ep);
-        if (race)
+            copy_elem(c, w->elem, ep);
             race_release(&w->task->race_sync);
+        } else {
+            copy_elem_quiet(c, w->elem, ep);
+        }
         w->success = true;
         w->task->fired = w;
         *wake = w->task;
