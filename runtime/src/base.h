@@ -28,6 +28,8 @@
 #endif
 #endif
 
+#include "quiet_atomic.h"
+
 /* Every runtime function carries CSP_RT. The compilers refuse to inline a
  * function with different sanitizer attributes into another, so nothing of
  * the runtime leaks into instrumented code. */

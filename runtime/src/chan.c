@@ -1,6 +1,6 @@
 /* chan.c — channels and select, after Go's runtime/chan.go and select.go.
  *
- * Invariants (c->lock protects every mutable field of the channel and the
+ * Invariants (c->obj.lock protects every mutable field of the channel and the
  * queue links of the waiters on its queues):
  *  - At least one of c->sendq and c->recvq is empty, except for an unbuffered
  *    channel with one task blocked in select on both sending and receiving.
@@ -27,7 +27,7 @@
 #include <string.h>
 
 struct csp_chan {
-    csp_lock lock;
+    csp_object obj;              /* obj.lock protects the fields below */
     /* Immutable after creation. */
     size_t elem_size, cap, slot_size;
     const char *name;
@@ -116,6 +116,9 @@ CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
     c->cap = cap;
     c->slot_size = slot;
     c->name = name ? name : "chan";
+    c->obj.queues[0] = &c->recvq;
+    c->obj.queues[1] = &c->sendq;
+    csp__object_register(&c->obj);
     atomic_fetch_add(&csp__live_chans, 1);
     return c;
 }
@@ -131,11 +134,12 @@ CSP_RT void csp_chan_free(csp_chan *c)
         csp__timer_free(c->timer);
         c->timer = NULL;
     }
-    csp_lock_acquire(&c->lock);
+    csp_lock_acquire(&c->obj.lock);
     bool busy = c->recvq.first || c->sendq.first;
-    csp_lock_release(&c->lock);
+    csp_lock_release(&c->obj.lock);
     if (busy)
         csp_panic("free of channel \"%s\" while tasks are blocked on it", c->name);
+    csp__object_unregister(&c->obj);
     free(c->buf);
     free(c);
     atomic_fetch_sub(&csp__live_chans, 1);
@@ -164,9 +168,9 @@ CSP_RT size_t csp_len(const csp_chan *c)
     if (!c)
         return 0;
     csp_chan *m = (csp_chan *)c;
-    csp_lock_acquire(&m->lock);
+    csp_lock_acquire(&m->obj.lock);
     size_t n = m->qcount;
-    csp_lock_release(&m->lock);
+    csp_lock_release(&m->obj.lock);
     return n;
 }
 
@@ -216,7 +220,7 @@ static inline CSP_RT void copy_from_slot(csp_chan *c, size_t i, void *dst)
     race_release(slot(c, i));
 }
 
-/* Under c->lock: completes a send now if it can. *wake gets the task to
+/* Under c->obj.lock: completes a send now if it can. *wake gets the task to
  * ready after unlocking. `race` is false for timer sends, which carry no
  * happens-before edge (the value is made by the runtime). */
 static CSP_RT enum op_result send_locked(csp_chan *c, const void *ep, csp_task **wake, bool race)
@@ -248,7 +252,7 @@ static CSP_RT enum op_result send_locked(csp_chan *c, const void *ep, csp_task *
     return OP_BLOCK;
 }
 
-/* Under c->lock: completes a receive now if it can. OP_CLOSED: closed and
+/* Under c->obj.lock: completes a receive now if it can. OP_CLOSED: closed and
  * drained (the caller zeroes *ep and takes the close edge). */
 static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
 {
@@ -286,7 +290,7 @@ static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
     return OP_BLOCK;
 }
 
-static CSP_RT void unlock_chan(void *arg) { csp_lock_release(&((csp_chan *)arg)->lock); }
+static CSP_RT void unlock_chan(void *arg) { csp_lock_release(&((csp_chan *)arg)->obj.lock); }
 
 static CSP_RT void closed_recv_result(csp_chan *c, void *ep)
 {
@@ -312,17 +316,17 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
     check_elem(c, elem, "send");
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
-    csp_lock_acquire(&c->lock);
+    csp_lock_acquire(&c->obj.lock);
     enum op_result r = send_locked(c, elem, &wake, true);
     if (r == OP_DONE) {
-        csp_lock_release(&c->lock);
+        csp_lock_release(&c->obj.lock);
         if (wake)
             csp__ready(wake);
         csp__made_progress();
         return;
     }
     if (r == OP_CLOSED) {
-        csp_lock_release(&c->lock);
+        csp_lock_release(&c->obj.lock);
         csp_panic("send on closed channel");
     }
     csp_waiter w = { .task = self, .chan = c, .elem = (void *)elem };
@@ -343,10 +347,10 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
     }
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
-    csp_lock_acquire(&c->lock);
+    csp_lock_acquire(&c->obj.lock);
     enum op_result r = recv_locked(c, elem, &wake);
     if (r != OP_BLOCK) {
-        csp_lock_release(&c->lock);
+        csp_lock_release(&c->obj.lock);
         if (wake)
             csp__ready(wake);
         if (r == OP_CLOSED) {
@@ -374,9 +378,9 @@ CSP_RT void csp_close(csp_chan *c)
     if (!c)
         csp_panic("close of nil channel");
     csp__backend->point(CSP_POINT_CHAN);
-    csp_lock_acquire(&c->lock);
+    csp_lock_acquire(&c->obj.lock);
     if (c->closed) {
-        csp_lock_release(&c->lock);
+        csp_lock_release(&c->obj.lock);
         csp_panic("close of closed channel");
     }
     c->closed = true;
@@ -389,7 +393,7 @@ CSP_RT void csp_close(csp_chan *c)
         w->glist = glist;
         glist = w;
     }
-    csp_lock_release(&c->lock);
+    csp_lock_release(&c->obj.lock);
     while (glist) {
         w = glist;
         glist = w->glist;    /* read before ready(): w lives on its task's stack */
@@ -402,12 +406,20 @@ CSP_RT void csp_close(csp_chan *c)
 CSP_RT bool csp__chan_try_send_timer(csp_chan *c, const void *elem)
 {
     csp_task *wake = NULL;
-    csp_lock_acquire(&c->lock);
+    csp_lock_acquire(&c->obj.lock);
     enum op_result r = send_locked(c, elem, &wake, false);
-    csp_lock_release(&c->lock);
+    csp_lock_release(&c->obj.lock);
     if (wake)
         csp__ready(wake);
     return r == OP_DONE;
+}
+
+CSP_RT bool csp__chan_has_receiver(csp_chan *c)
+{
+    csp_lock_acquire(&c->obj.lock);
+    bool r = waitq_has_live(&c->recvq);
+    csp_lock_release(&c->obj.lock);
+    return r;
 }
 
 /* ------------------------------------------------------------------ Select */
@@ -419,14 +431,14 @@ struct lockset { csp_chan **chans; size_t n; };
 static CSP_RT void lockset_lock(const struct lockset *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        csp_lock_acquire(&s->chans[i]->lock);
+        csp_lock_acquire(&s->chans[i]->obj.lock);
 }
 
 static CSP_RT void lockset_unlock(void *arg)
 {
     const struct lockset *s = arg;
     for (size_t i = s->n; i-- > 0;)
-        csp_lock_release(&s->chans[i]->lock);
+        csp_lock_release(&s->chans[i]->obj.lock);
 }
 
 /* The distinct non-nil channels of the cases, in address order (Go's

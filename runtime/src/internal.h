@@ -129,6 +129,24 @@ void csp__waitq_remove(csp_waitq *q, csp_waiter *w);
  * already won elsewhere is dropped (its CAS fails) and skipped. */
 csp_waiter *csp__waitq_dequeue(csp_waitq *q);
 
+/* ---------------------------------------------------------------- Objects */
+
+/* Every channel, wait group and mutex starts with this header and is in the
+ * object registry while it lives, so that fork() can take every object's
+ * lock (in address order, as select does) and the child can drop the
+ * waiters of the parent's other tasks, whose stacks no longer exist there. */
+typedef struct csp_object {
+    struct csp_object *obj_next, *obj_prev;   /* under the object registry lock */
+    csp_lock lock;                            /* the object's own lock */
+    csp_waitq *queues[2];                     /* its waiter queues (NULL if fewer) */
+} csp_object;
+
+void csp__object_register(csp_object *o);
+void csp__object_unregister(csp_object *o);
+void csp__objects_fork_prepare(void);
+void csp__objects_fork_parent(void);
+void csp__objects_fork_child(void);
+
 /* ----------------------------------------------------------------- Timers */
 
 enum csp_timer_kind { CSP_TIMER_CHAN, CSP_TIMER_WAKE };
@@ -186,6 +204,8 @@ typedef struct csp_backend {
     /* Returns true if tm was armed (it will not fire). Waits for a fire in
      * progress to finish. */
     bool (*timer_disarm)(csp_timer *tm);
+    /* Calls fn for every armed timer, under the backend's timer lock. */
+    void (*timer_foreach)(void (*fn)(const csp_timer *tm, void *arg), void *arg);
     /* A number in [0, k). */
     size_t (*choose)(size_t k, enum csp_choice what);
     /* Ends the current task's program (or run). Never returns. */
@@ -194,6 +214,14 @@ typedef struct csp_backend {
 
 extern const csp_backend *csp__backend;
 extern const csp_backend csp__threads_backend;
+
+/* Parked and not yet readied. A task whose wake-up is posted but which the
+ * kernel has not run yet is runnable, not blocked: deadlock checks must
+ * never take it for asleep. */
+static inline bool csp__task_blocked(csp_task *t)
+{
+    return atomic_load(&t->state) == CSP_TASK_PARKED && atomic_load(&t->wake) != 1;
+}
 
 /* ------------------------------------------------------ Runtime internals */
 
@@ -230,19 +258,31 @@ static inline void csp__made_progress(void)
 /* Live object counts, for leak checks. */
 extern _Atomic long csp__live_chans;
 extern _Atomic long csp__live_tasks;
+extern _Atomic csp_duration csp__last_task_exit;
+extern _Atomic int csp__runtime_threads;
 
 /* Frame-pointer walk of the calling thread's stack, skipping `skip` frames. */
 int csp__capture_stack(uintptr_t *pcs, int max, int skip);
+int csp__walk_frames(uintptr_t *fp, uintptr_t lo, uintptr_t hi, uintptr_t *pcs, int max, int skip);
 
 /* The all-task dump (Go's GOTRACEBACK=all, our format). */
 void csp__dump_tasks(FILE *out);
 void csp__print_task_header(FILE *out, const csp_task *t, csp_duration now, bool is_self);
+/* "chan receive \"sizes\"", "syscall read", "running": what t is doing. */
+void csp__format_wait(const csp_task *t, bool is_self, char *buf, size_t size);
+
+/* The harness's panic hook (csp_debug_set_panic_hook). */
+extern CSP_NORETURN void (*csp__panic_hook)(const char *msg);
+extern void (*csp__task_exit_hook)(uint64_t id, csp_duration when);
+/* True if a task waits to receive on c (for deadlock checks). */
+bool csp__chan_has_receiver(csp_chan *c);
 
 /* Threads backend extras (for the harness). */
 void csp__threads_set_noise(unsigned permille);
-void csp__threads_timers_foreach(void (*fn)(const csp_timer *tm, void *arg), void *arg);
 
-/* Per-task PRNG. */
+
+/* Per-task PRNG, seeded from the task and csp__set_seed. */
+void csp__set_seed(uint64_t seed);
 uint64_t csp__rand(csp_task *t);
 
 /* Panic with the message already formatted. */

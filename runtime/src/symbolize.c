@@ -114,7 +114,9 @@ CSP_RT bool csp__symbolize(uintptr_t pc, bool exact, csp_frame_info *out)
 
 static CSP_RT bool is_runtime_frame(const csp_frame_info *f)
 {
-    return strstr(f->file, "runtime/src/") != NULL || strncmp(f->func, "csp_", 4) == 0;
+    /* The runtime's frames, and the harness's when it dumps from a task. */
+    return strstr(f->file, "runtime/src/") != NULL || strstr(f->file, "harness/src/") != NULL ||
+           strncmp(f->func, "csp_", 4) == 0 || strncmp(f->func, "harness__", 9) == 0;
 }
 
 static CSP_RT void print_frame(FILE *out, const char *prefix, const csp_frame_info *f)
@@ -149,5 +151,7 @@ CSP_RT void csp__print_created_by(FILE *out, uintptr_t pc)
 {
     csp_frame_info f;
     csp__symbolize(pc, false, &f);
+    if (is_runtime_frame(&f))
+        return;   /* made by the runtime or the harness itself (a run's entry) */
     print_frame(out, "created by ", &f);
 }

@@ -14,14 +14,14 @@
 #include <stdlib.h>
 
 struct csp_waitgroup {
-    csp_lock lock;
+    csp_object obj;              /* obj.lock protects the fields below */
     long counter;
     csp_waitq waiters;
     char race;
 };
 
 struct csp_mutex {
-    csp_lock lock;
+    csp_object obj;              /* obj.lock protects the fields below */
     const char *name;
     bool locked;
     csp_waitq waiters;
@@ -36,6 +36,8 @@ CSP_RT csp_waitgroup *csp_wg_make(void)
     csp_waitgroup *wg = calloc(1, sizeof *wg);
     if (!wg)
         csp_panic("csp_wg_make: out of memory");
+    wg->obj.queues[0] = &wg->waiters;
+    csp__object_register(&wg->obj);
     return wg;
 }
 
@@ -43,15 +45,16 @@ CSP_RT void csp_wg_free(csp_waitgroup *wg)
 {
     if (!wg)
         return;
-    csp_lock_acquire(&wg->lock);
+    csp_lock_acquire(&wg->obj.lock);
     bool busy = wg->waiters.first != NULL;
-    csp_lock_release(&wg->lock);
+    csp_lock_release(&wg->obj.lock);
     if (busy)
         csp_panic("free of wait group while tasks wait on it");
+    csp__object_unregister(&wg->obj);
     free(wg);
 }
 
-static CSP_RT void unlock_wg(void *arg) { csp_lock_release(&((csp_waitgroup *)arg)->lock); }
+static CSP_RT void unlock_wg(void *arg) { csp_lock_release(&((csp_waitgroup *)arg)->obj.lock); }
 
 CSP_RT void csp_wg_add(csp_waitgroup *wg, int delta)
 {
@@ -60,11 +63,11 @@ CSP_RT void csp_wg_add(csp_waitgroup *wg, int delta)
         csp_panic("csp_wg_add: nil wait group");
     if (delta < 0)
         race_release(&wg->race);
-    csp_lock_acquire(&wg->lock);
+    csp_lock_acquire(&wg->obj.lock);
     wg->counter += delta;
     if (wg->counter < 0) {
         wg->counter -= delta;   /* leave it as it was for the dump */
-        csp_lock_release(&wg->lock);
+        csp_lock_release(&wg->obj.lock);
         csp_panic("sync: negative WaitGroup counter");
     }
     csp_waiter *glist = NULL, *w;
@@ -76,7 +79,7 @@ CSP_RT void csp_wg_add(csp_waitgroup *wg, int delta)
         }
     }
     bool zero = wg->counter == 0;
-    csp_lock_release(&wg->lock);
+    csp_lock_release(&wg->obj.lock);
     if (zero)
         csp__made_progress();   /* a wait group reaching zero */
     while (glist) {
@@ -95,9 +98,9 @@ CSP_RT __attribute__((noinline)) void csp_wg_wait(csp_waitgroup *wg)
     if (!wg)
         csp_panic("csp_wg_wait: nil wait group");
     csp__backend->point(CSP_POINT_SYNC);
-    csp_lock_acquire(&wg->lock);
+    csp_lock_acquire(&wg->obj.lock);
     if (wg->counter == 0) {
-        csp_lock_release(&wg->lock);
+        csp_lock_release(&wg->obj.lock);
         race_acquire(&wg->race);
         return;
     }
@@ -116,6 +119,8 @@ CSP_RT csp_mutex *csp_mutex_make(const char *name)
     if (!m)
         csp_panic("csp_mutex_make: out of memory");
     m->name = name ? name : "mutex";
+    m->obj.queues[0] = &m->waiters;
+    csp__object_register(&m->obj);
     return m;
 }
 
@@ -123,15 +128,16 @@ CSP_RT void csp_mutex_free(csp_mutex *m)
 {
     if (!m)
         return;
-    csp_lock_acquire(&m->lock);
+    csp_lock_acquire(&m->obj.lock);
     bool busy = m->waiters.first != NULL;
-    csp_lock_release(&m->lock);
+    csp_lock_release(&m->obj.lock);
     if (busy)
         csp_panic("free of mutex \"%s\" while tasks wait for it", m->name);
+    csp__object_unregister(&m->obj);
     free(m);
 }
 
-static CSP_RT void unlock_mutex(void *arg) { csp_lock_release(&((csp_mutex *)arg)->lock); }
+static CSP_RT void unlock_mutex(void *arg) { csp_lock_release(&((csp_mutex *)arg)->obj.lock); }
 
 CSP_RT __attribute__((noinline)) void csp_mutex_lock(csp_mutex *m)
 {
@@ -139,10 +145,10 @@ CSP_RT __attribute__((noinline)) void csp_mutex_lock(csp_mutex *m)
     if (!m)
         csp_panic("csp_mutex_lock: nil mutex");
     csp__backend->point(CSP_POINT_SYNC);
-    csp_lock_acquire(&m->lock);
+    csp_lock_acquire(&m->obj.lock);
     if (!m->locked) {
         m->locked = true;
-        csp_lock_release(&m->lock);
+        csp_lock_release(&m->obj.lock);
         race_acquire(&m->race);
         csp__made_progress();
         return;
@@ -158,10 +164,10 @@ CSP_RT bool csp_mutex_trylock(csp_mutex *m)
     csp__self();
     if (!m)
         csp_panic("csp_mutex_trylock: nil mutex");
-    csp_lock_acquire(&m->lock);
+    csp_lock_acquire(&m->obj.lock);
     bool got = !m->locked;
     m->locked = true;
-    csp_lock_release(&m->lock);
+    csp_lock_release(&m->obj.lock);
     if (got) {
         race_acquire(&m->race);
         csp__made_progress();
@@ -174,16 +180,16 @@ CSP_RT void csp_mutex_unlock(csp_mutex *m)
     csp__self();
     if (!m)
         csp_panic("csp_mutex_unlock: nil mutex");
-    csp_lock_acquire(&m->lock);
+    csp_lock_acquire(&m->obj.lock);
     if (!m->locked) {
-        csp_lock_release(&m->lock);
+        csp_lock_release(&m->obj.lock);
         csp_panic("unlock of unlocked mutex \"%s\"", m->name);
     }
     race_release(&m->race);
     csp_waiter *w = csp__waitq_dequeue(&m->waiters);
     if (!w)
         m->locked = false;     /* else: stays locked, owned by w's task */
-    csp_lock_release(&m->lock);
+    csp_lock_release(&m->obj.lock);
     if (w)
         csp__ready(w->task);
     csp__made_progress();

@@ -20,10 +20,14 @@ const csp_backend *csp__backend = &csp__threads_backend;
 _Atomic uint64_t csp__progress;
 _Atomic long csp__live_chans;
 _Atomic long csp__live_tasks;
+_Atomic csp_duration csp__last_task_exit;
+_Atomic int csp__runtime_threads;
 
 static csp_lock registry_lock = CSP_LOCK_INIT;
 static csp_task *registry_head;
+
 static _Atomic uint64_t next_task_id = 1;
+static _Atomic uint64_t rng_seed;
 
 /* ----------------------------------------------------------------- Registry */
 
@@ -74,7 +78,7 @@ CSP_RT void csp__registry_after_fork_child(csp_task *self)
         if (t != self)
             atomic_store(&t->state, CSP_TASK_DEAD);
     registry_head = NULL;
-    registry_lock.v = 0;
+    atomic_store(&registry_lock.v, 0);
     if (self) {
         self->reg_next = self->reg_prev = NULL;
         registry_head = self;
@@ -93,13 +97,15 @@ CSP_RT csp_task *csp__task_alloc(const char *name)
     t->id = atomic_fetch_add(&next_task_id, 1);
     t->name = name ? name : "task";
     t->rng = 0x9e3779b97f4a7c15ull ^ (t->id * 0xbf58476d1ce4e5b9ull) ^
-             (uint64_t)(uintptr_t)t;
+             (uint64_t)(uintptr_t)t ^ (atomic_load(&rng_seed) * 0x94d049bb133111ebull);
     if (!t->rng)
         t->rng = 1;
     return t;
 }
 
 CSP_RT void csp__task_free(csp_task *t) { free(t); }
+
+CSP_RT void csp__set_seed(uint64_t seed) { atomic_store(&rng_seed, seed); }
 
 CSP_RT uint64_t csp__rand(csp_task *t)
 {
@@ -115,15 +121,13 @@ CSP_RT uint64_t csp__rand(csp_task *t)
 
 /* -------------------------------------------------------------- Stacks */
 
-/* Walks the frame-pointer chain of the calling thread. Bounded by the task's
- * known stack range when there is one, and by strictly increasing, aligned
- * frame addresses always, so a frame without a pointer ends the walk rather
- * than faulting. */
-CSP_RT __attribute__((noinline)) int csp__capture_stack(uintptr_t *pcs, int max, int skip)
+/* Walks a frame-pointer chain from fp. Bounded by the task's known stack
+ * range when there is one, and by strictly increasing, aligned frame
+ * addresses always, so a frame without a pointer ends the walk rather than
+ * faulting. Async-signal-safe. */
+CSP_RT int csp__walk_frames(uintptr_t *fp, uintptr_t lo, uintptr_t hi,
+                            uintptr_t *pcs, int max, int skip)
 {
-    csp_task *t = csp__backend->current();
-    uintptr_t lo = t ? t->stack_lo : 0, hi = t ? t->stack_hi : 0;
-    uintptr_t *fp = __builtin_frame_address(0);
     int n = 0;
     while (fp && n < max) {
         uintptr_t f = (uintptr_t)fp;
@@ -146,6 +150,13 @@ CSP_RT __attribute__((noinline)) int csp__capture_stack(uintptr_t *pcs, int max,
     return n;
 }
 
+CSP_RT __attribute__((noinline)) int csp__capture_stack(uintptr_t *pcs, int max, int skip)
+{
+    csp_task *t = csp__backend->current();
+    return csp__walk_frames(__builtin_frame_address(0), t ? t->stack_lo : 0,
+                            t ? t->stack_hi : 0, pcs, max, skip);
+}
+
 /* ----------------------------------------------------------- Self, spawn */
 
 CSP_RT csp_task *csp__self(void)
@@ -160,7 +171,8 @@ CSP_RT const char *csp_task_name(const csp_task *t) { return t ? t->name : NULL;
 
 CSP_RT __attribute__((noinline)) csp_task *csp_go(void (*fn)(void *), void *arg, const char *name)
 {
-    csp_task *self = csp__self();
+    /* The caller is not adopted here: a thread that only spawns (the
+     * harness's monitor) stays outside the runtime until it blocks. */
     if (!fn)
         csp_panic("csp_go: nil function (task \"%s\")", name ? name : "task");
     csp_task *t = csp__task_alloc(name);
@@ -169,7 +181,6 @@ CSP_RT __attribute__((noinline)) csp_task *csp_go(void (*fn)(void *), void *arg,
     t->ncreated = csp__capture_stack(t->created_pcs, 8, 1);
     csp__registry_add(t);
     csp__made_progress();
-    (void)self;
     csp__backend->spawn(t);
     csp__backend->point(CSP_POINT_SPAWN);
     return t;
@@ -253,33 +264,50 @@ static CSP_RT void print_duration(FILE *out, csp_duration d)
         fprintf(out, "%" PRId64 " minutes", d / (60 * CSP_SECOND));
 }
 
-CSP_RT void csp__print_task_header(FILE *out, const csp_task *t, csp_duration now, bool is_self)
+CSP_RT void csp__format_wait(const csp_task *t, bool is_self, char *buf, size_t size)
 {
-    fprintf(out, "task %" PRIu64 " \"%s\" [", t->id, t->name);
+    size_t n = 0;
+#define APPEND(...) do { if (n < size) n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__); } while (0)
+    buf[0] = 0;
     int state = atomic_load(&t->state);
     if (t->syscall_depth > 0 && t->syscall_what) {
-        fprintf(out, "syscall %s, ", t->syscall_what);
-        print_duration(out, now - t->syscall_since);
+        APPEND("syscall %s", t->syscall_what);
     } else if (state == CSP_TASK_PARKED && t->park.reason != CSP_WAIT_NONE) {
         const struct csp_park *p = &t->park;
-        fputs(csp__wait_reason_name(p->reason), out);
+        APPEND("%s", csp__wait_reason_name(p->reason));
         if (p->reason == CSP_WAIT_SELECT && p->cases) {
             const char *sep = " ";
             for (size_t i = 0; i < p->ncases; i++) {
                 if (!p->cases[i].chan)
                     continue;
-                fprintf(out, "%s%s \"%s\"", sep,
-                        p->cases[i].op == CSP_OP_SEND ? "send" : "recv",
-                        csp_chan_name(p->cases[i].chan));
+                APPEND("%s%s \"%s\"", sep, p->cases[i].op == CSP_OP_SEND ? "send" : "recv",
+                       csp_chan_name(p->cases[i].chan));
                 sep = ", ";
             }
         } else if (p->object) {
-            fprintf(out, " \"%s\"", p->object);
+            APPEND(" \"%s\"", p->object);
         }
-        fputs(", ", out);
-        print_duration(out, now - p->since);
     } else {
-        fputs(is_self ? "running" : "runnable", out);
+        /* Threads backend: a task that is not parked is on its thread, which
+         * the kernel runs; there is no separate run queue to be in. */
+        (void)is_self;
+        APPEND("running");
+    }
+#undef APPEND
+}
+
+CSP_RT void csp__print_task_header(FILE *out, const csp_task *t, csp_duration now, bool is_self)
+{
+    char wait[160];
+    csp__format_wait(t, is_self, wait, sizeof wait);
+    fprintf(out, "task %" PRIu64 " \"%s\" [%s", t->id, t->name, wait);
+    int state = atomic_load(&t->state);
+    if (t->syscall_depth > 0 && t->syscall_what) {
+        fputs(", ", out);
+        print_duration(out, now - t->syscall_since);
+    } else if (state == CSP_TASK_PARKED && t->park.reason != CSP_WAIT_NONE) {
+        fputs(", ", out);
+        print_duration(out, now - t->park.since);
     }
     fputs("]:\n", out);
 }
@@ -321,7 +349,15 @@ CSP_RT void csp__dump_tasks(FILE *out)
 
 /* ------------------------------------------------------------------ Panics */
 
-CSP_RT void csp__panic_msg(const char *msg) { csp__backend->panic(msg); }
+CSP_NORETURN void (*csp__panic_hook)(const char *msg);
+void (*csp__task_exit_hook)(uint64_t id, csp_duration when);
+
+CSP_RT void csp__panic_msg(const char *msg)
+{
+    if (csp__panic_hook)
+        csp__panic_hook(msg);
+    csp__backend->panic(msg);
+}
 
 CSP_RT void csp_panic(const char *fmt, ...)
 {

@@ -28,6 +28,22 @@
 #endif
 
 static __thread csp_task *current_task;
+/* How long park() spins before sleeping: only worth it when the partner can
+ * run on another CPU meanwhile; with one CPU, spinning only delays it. */
+static _Atomic int park_spins = -1;
+
+/* The process's CPUs (the main thread's affinity: `taskset -c 0 prog` gives
+ * one; a thread pinning itself to one CPU still has partners elsewhere). */
+static CSP_RT int park_spin_count(void)
+{
+    int n = atomic_load_explicit(&park_spins, memory_order_relaxed);
+    if (n >= 0)
+        return n;
+    cpu_set_t set;
+    n = sched_getaffinity(getpid(), sizeof set, &set) == 0 && CPU_COUNT(&set) > 1 ? 200 : 0;
+    atomic_store_explicit(&park_spins, n, memory_order_relaxed);
+    return n;
+}
 
 /* ---------------------------------------------------------------- Helpers */
 
@@ -75,7 +91,11 @@ static CSP_RT void *task_thread_main(void *arg)
     t->tid = (int)syscall(SYS_gettid);
     set_stack_bounds(t);
     t->fn(t->arg);
+    csp_duration now = threads_now();
+    if (csp__task_exit_hook)
+        csp__task_exit_hook(t->id, now);
     atomic_store(&t->state, CSP_TASK_DEAD);
+    atomic_store(&csp__last_task_exit, now);
     csp__registry_remove(t);
     csp__made_progress();
     current_task = NULL;
@@ -110,10 +130,19 @@ static CSP_RT void threads_park(void (*unlock)(void *), void *arg)
         unlock(arg);
     /* Spin briefly: a partner on the other core often answers within a
      * few microseconds, much sooner than a futex sleep and wake. */
-    for (int i = 0; i < 200; i++) {
+    int spins = park_spin_count();
+    for (int i = 0; i < spins; i++) {
         if (atomic_load_explicit(&t->wake, memory_order_acquire) == 1)
             goto consumed;
         csp__cpu_relax();
+    }
+    /* One CPU: the partner cannot answer while we spin, but it is often
+     * runnable (we just woke it, or it was preempted mid-operation). Letting
+     * it run first saves a futex sleep and wake when it answers at once. */
+    for (int i = 0; spins == 0 && i < 2; i++) {
+        if (atomic_load_explicit(&t->wake, memory_order_acquire) == 1)
+            goto consumed;
+        sched_yield();
     }
     for (;;) {
         int expected = 0;
@@ -275,7 +304,6 @@ static CSP_RT void fire_due_batch(csp_duration now)
         csp_timer *tm = batch[i];
         batch[i] = batch[--n];
         csp__timer_fire(tm, now);
-        csp__made_progress();
         if (tm->period > 0 && tm->heap_index < 0) {
             /* Next tick on the period grid, dropping ticks we were late for. */
             tm->when += tm->period;
@@ -320,6 +348,7 @@ static CSP_RT void start_timer_thread(void)
         abort();
     }
     timer_thread_running = true;
+    atomic_store(&csp__runtime_threads, 1);
 }
 
 static CSP_RT void threads_timer_arm(csp_timer *tm)
@@ -350,7 +379,7 @@ static CSP_RT bool threads_timer_disarm(csp_timer *tm)
 }
 
 /* The armed timers, for leak checks: calls fn for each, under timer_lock. */
-CSP_RT void csp__threads_timers_foreach(void (*fn)(const csp_timer *tm, void *arg), void *arg)
+static CSP_RT void threads_timer_foreach(void (*fn)(const csp_timer *tm, void *arg), void *arg)
 {
     csp_lock_acquire(&timer_lock);
     for (size_t i = 0; i < heap_len; i++)
@@ -371,16 +400,34 @@ static CSP_RT CSP_NORETURN void threads_panic(const char *msg)
 
 /* ------------------------------------------------------------------- Fork */
 
+/* Lock order: timers, objects (channels, wait groups, mutexes), registry. */
 static CSP_RT void fork_prepare(void)
 {
     csp_lock_acquire(&timer_lock);
+    csp__objects_fork_prepare();
     csp__registry_lock();
 }
 
 static CSP_RT void fork_parent(void)
 {
     csp__registry_unlock();
+    csp__objects_fork_parent();
     csp_lock_release(&timer_lock);
+}
+
+/* In the child: sleep timers belong to the parent's other tasks, and live on
+ * their stacks, which the child's new threads will reuse. Drop them. */
+static CSP_RT void drop_sleep_timers(void)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < heap_len; i++)
+        if (heap[i]->kind != CSP_TIMER_WAKE)
+            heap[keep++] = heap[i];
+    heap_len = keep;
+    for (size_t i = 0; i < heap_len; i++)
+        heap[i]->heap_index = (int)i;
+    for (size_t i = heap_len / 2; i-- > 0;)
+        heap_down(i);
 }
 
 static CSP_RT void fork_child(void)
@@ -389,8 +436,13 @@ static CSP_RT void fork_child(void)
     if (self)
         self->tid = (int)syscall(SYS_gettid);
     csp__registry_after_fork_child(self);
-    timer_lock.v = 0;
+    csp__objects_fork_child();
+    drop_sleep_timers();
+    atomic_store(&park_spins, -1);   /* the child may have other CPUs */
+    park_spin_count();
+    atomic_store(&timer_lock.v, 0);
     timer_thread_running = false;
+    atomic_store(&csp__runtime_threads, 0);
     if (heap_len > 0) {
         csp_lock_acquire(&timer_lock);
         start_timer_thread();
@@ -400,6 +452,7 @@ static CSP_RT void fork_child(void)
 
 __attribute__((constructor)) static CSP_RT void threads_backend_init(void)
 {
+    park_spin_count();   /* before any thread pins itself */
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
@@ -414,6 +467,7 @@ const csp_backend csp__threads_backend = {
     .now = threads_now,
     .timer_arm = threads_timer_arm,
     .timer_disarm = threads_timer_disarm,
+    .timer_foreach = threads_timer_foreach,
     .choose = threads_choose,
     .panic = threads_panic,
 };

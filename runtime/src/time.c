@@ -16,12 +16,16 @@ struct csp_ticker {
 
 CSP_RT csp_duration csp_now(void) { return csp__backend->now(); }
 
+/* A fire is progress when it hands something over; a tick dropped on a full
+ * channel is not (nobody can see it). */
 CSP_RT void csp__timer_fire(csp_timer *tm, csp_duration now)
 {
-    if (tm->kind == CSP_TIMER_WAKE)
+    if (tm->kind == CSP_TIMER_WAKE) {
         csp__ready(tm->task);
-    else
-        csp__chan_try_send_timer(tm->chan, &now);
+        csp__made_progress();
+    } else if (csp__chan_try_send_timer(tm->chan, &now)) {
+        csp__made_progress();
+    }
 }
 
 CSP_RT void csp__timer_free(csp_timer *tm) { free(tm); }

@@ -1,0 +1,110 @@
+/* csp_debug.h — the runtime's introspection interface (like Go's
+ * runtime/debug and runtime.Stack): consistent snapshots of every task and
+ * timer, the progress counter, and the hooks a harness installs. The harness
+ * (harness/) is written against this header; so may any tool that wants to
+ * look inside a running program. Not needed by ordinary programs.
+ *
+ * Addresses are raw: symbolize them with csp_debug_symbolize (libdw), which is
+ * not async-signal-safe — a forked child captures, its parent symbolizes. */
+#ifndef CSP_DEBUG_H
+#define CSP_DEBUG_H
+
+#include "csp.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CSP_DEBUG_MAX_PCS 24
+
+typedef enum {
+    CSP_DEBUG_RUNNING,     /* running or runnable: no park record */
+    CSP_DEBUG_PARKED,      /* blocked in the runtime */
+    CSP_DEBUG_SYSCALL,     /* inside csp_syscall_enter/exit */
+} csp_debug_state;
+
+typedef struct {
+    uint64_t id;
+    const char *name;
+    csp_debug_state state;
+    bool forever;                     /* parked on something no task can end (nil chan, select {}) */
+    bool adopted;                     /* a thread that called in (main), not made by csp_go */
+    int tid;                          /* OS thread id (threads backend) */
+    char wait[160];                   /* "chan receive \"sizes\"", "syscall read", ... */
+    char object[64];                  /* the channel or mutex name alone, or "" */
+    csp_duration since;               /* when it parked / entered the syscall */
+    uintptr_t pcs[CSP_DEBUG_MAX_PCS]; /* its stack where it parked (return addresses) */
+    int npcs;
+    uintptr_t created_pc;             /* return address in the caller of csp_go, or 0 */
+} csp_debug_task;
+
+/* Copies up to max tasks (oldest first) and returns how many live tasks
+ * there are, which may be more than max. */
+size_t csp_debug_tasks(csp_debug_task *out, size_t max);
+
+typedef struct {
+    csp_duration when, period;        /* period > 0: a ticker */
+    bool program_lifetime;            /* made by csp_tick */
+    bool wakes_a_task;                /* a sleeping task, or a task waits on its channel */
+    uintptr_t created_pc;             /* return address in the caller of csp_after/tick/... */
+} csp_debug_timer;
+
+/* Copies up to max armed timers; returns how many are armed. */
+size_t csp_debug_timers(csp_debug_timer *out, size_t max);
+
+/* The state a deadlock check needs, taken under the runtime's locks at one
+ * instant. Deadlock: tasks > 0, running == 0, syscalls == 0, and no
+ * wakeable timer. */
+typedef struct {
+    size_t tasks, running, parked, syscalls, forever;
+    size_t wakeable_timers;           /* armed timers that can wake a parked task */
+    size_t armed_timers;
+    uint64_t progress;
+} csp_debug_quiet;
+void csp_debug_quiescence(csp_debug_quiet *q, const csp_task *exclude);
+
+/* Progress (DESIGN §3): bumps on every change of state. */
+uint64_t csp_debug_progress(void);
+/* csp_now() when a task last finished (0 if none has). */
+csp_duration csp_debug_last_task_exit(void);
+/* Threads the runtime started for itself (the timer thread). */
+int csp_debug_runtime_threads(void);
+long     csp_debug_live_chans(void);
+
+/* Panics go here instead of aborting (must not return: a harness ends the
+ * run). NULL restores the default: print, dump, abort. */
+void csp_debug_set_panic_hook(CSP_NORETURN void (*hook)(const char *msg));
+
+/* Called in every task as it finishes (its function returned), with its id
+ * and csp_now(). NULL removes it. */
+void csp_debug_set_task_exit_hook(void (*hook)(uint64_t id, csp_duration when));
+
+/* Seeds the random choices of tasks made from now on (select, timers at one
+ * instant), so that forked runs of one program differ from run to run. */
+void csp_debug_set_seed(uint64_t seed);
+
+/* Free mode: a permille chance of a yield or short sleep at every sync point. */
+void csp_debug_set_noise(unsigned permille);
+
+/* The frame-pointer stack of the calling thread from (pc, fp) — e.g. from a
+ * signal's ucontext — bounded by the calling task's stack. Async-signal-safe. */
+int csp_debug_stack_from(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, int max);
+/* The calling thread's own stack, skipping `skip` frames. Async-signal-safe. */
+int csp_debug_stack_here(uintptr_t *pcs, int max, int skip);
+
+/* Symbolized printing: "    FUNC at FILE:LINE" per frame (leading runtime
+ * frames left out), and "created by FUNC at FILE:LINE". */
+void csp_debug_print_stack(FILE *out, const uintptr_t *pcs, int n);
+void csp_debug_print_created_by(FILE *out, uintptr_t pc);
+/* One line "FUNC at FILE:LINE" for a return address; false if unknown. */
+bool csp_debug_describe_pc(uintptr_t pc, char *buf, size_t size);
+
+/* The Go-style dump of every task, symbolized, to out. */
+void csp_debug_dump(FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CSP_DEBUG_H */
