@@ -9,11 +9,12 @@
 
 static CSP_RT void copy_str(char *dst, size_t cap, const char *src)
 {
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(dst, src, n);
+    size_t n = 0;
+    const volatile char *s = src;
+    while (s && n + 1 < cap && s[n]) {
+        dst[n] = s[n];
+        n++;
+    }
     dst[n] = 0;
 }
 
@@ -34,8 +35,12 @@ static CSP_RT void fill_task(csp_debug_task *d, const csp_task *t, const csp_tas
         d->since = t->park.since;
         d->forever = csp__wait_is_forever(t->park.reason);
         copy_str(d->object, sizeof d->object, t->park.object);
+        /* Not memcpy: TSan intercepts it, and this reads another task's
+         * record with no edge (all runtime sync is hidden from TSan). */
         int n = t->park.npcs < CSP_DEBUG_MAX_PCS ? t->park.npcs : CSP_DEBUG_MAX_PCS;
-        memcpy(d->pcs, t->park.pcs, (size_t)n * sizeof d->pcs[0]);
+        const volatile uintptr_t *src = t->park.pcs;
+        for (int i = 0; i < n; i++)
+            d->pcs[i] = src[i];
         d->npcs = n;
     } else {
         d->state = CSP_DEBUG_RUNNING;

@@ -1,0 +1,119 @@
+/* harness.h — runs a program built on csp.h and observes what it does: leaks,
+ * deadlocks, hangs, panics, races, crashes, wrong results, resource and
+ * latency bounds, output that changes from run to run (DESIGN.md §3).
+ *
+ * The names and meanings here are a contract (DESIGN.md §3); add, never rename.
+ * A verdict is observed, never told: nothing a caller passes in says what the
+ * verdict should be.
+ *
+ * Free mode (HARNESS_FREE): each run happens in a forked child by default.
+ * The parent process never starts a thread (a process under ThreadSanitizer
+ * must be single-threaded when it forks), enforces the wall bound, asks the
+ * child for a dump before it kills it, and symbolizes the child's raw
+ * addresses itself. So a caller of harness_run should not have started
+ * runtime threads (tasks, timers) before calling it. */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include "csp.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* In order of severity, least first; a run that shows several reports the
+ * most severe (harness_verdict_more_severe) and keeps all of them in `seen`.
+ * The order: the run ended abnormally (CRASH, PANIC) > memory-model
+ * violation (RACE, which makes any other observation suspect) > the program
+ * stopped making progress (DEADLOCK, HANG) > it finished but wrongly
+ * (WRONG_RESULT) > it finished but left things behind (LEAK) > it broke a
+ * declared bound (RESOURCE, SLOW) > its output depends on the schedule
+ * (NONDETERMINISTIC). */
+typedef enum {
+    HARNESS_PASS, HARNESS_LEAK, HARNESS_DEADLOCK, HARNESS_HANG, HARNESS_PANIC,
+    HARNESS_RACE, HARNESS_WRONG_RESULT, HARNESS_NONDETERMINISTIC,
+    HARNESS_RESOURCE, HARNESS_SLOW, HARNESS_CRASH
+} harness_verdict;
+#define HARNESS_VERDICT_COUNT 11
+
+typedef enum { HARNESS_FREE, HARNESS_CONTROLLED } harness_mode;
+typedef enum { HARNESS_RANDOM, HARNESS_PCT, HARNESS_EXHAUSTIVE, HARNESS_BYTES } harness_strategy;
+
+typedef struct {
+    harness_mode mode; harness_strategy strategy;
+    uint64_t seed; unsigned schedules;        /* runs to try (free mode: each its own run) */
+    unsigned pct_depth, preemption_bound;
+    const char *replay;                       /* a schedule string: replay exactly this run */
+    const uint8_t *bytes; size_t nbytes;      /* HARNESS_BYTES: decisions from these bytes */
+    csp_duration hang_after, timeout;         /* no-progress and wall bounds (both modes) */
+    uint64_t max_steps;                       /* controlled mode: livelock bound */
+
+    /* Free mode. */
+    bool in_process;          /* run entry in this process (no fork): cannot
+                                 recover from a hang or crash; leaked tasks stay */
+    csp_duration leak_grace;  /* after entry returns, how long tasks may take to finish */
+    unsigned noise;           /* permille chance of a yield/sleep at each sync point */
+    int fd_limit;             /* RLIMIT_NOFILE for the run; 0 leaves it */
+    bool keep_output;         /* don't capture the child's stdout/stderr (default: captured) */
+    bool keep_going;          /* run every schedule even after a failure */
+
+    /* goleak-style: tasks to leave out of leak reports, matched against the
+     * task's name or the function that called csp_go. NULL-terminated. */
+    const char *const *ignore_tasks;
+} harness_options;
+
+/* Defaults: free mode, random, seed 1, one schedule, hang after 3 s without
+ * progress, 60 s wall bound, 500 ms leak grace, 100,000 steps. */
+harness_options harness_defaults(void);
+
+typedef struct {
+    harness_verdict verdict;   unsigned schedules_run;
+    unsigned seen;             /* bit (1u << v) for every verdict any run showed */
+    bool exhausted;            /* EXHAUSTIVE: the bounded space was covered */
+    char *schedule;            /* replays the failing (or last) run */
+    char *dump;                /* Go-style dump of every task at the moment of failure */
+    char *message;             /* one line: "3 tasks leaked: chan send \"errors\" ..." */
+    unsigned leaked_tasks;     /* tasks alive after entry returned (not ignored) */
+    unsigned leaked_tickers;   /* tickers still running after entry returned */
+    unsigned leaked_threads;   /* OS threads beyond tasks and the runtime's own */
+    unsigned leaked_fds;       /* descriptors open beyond the baseline */
+    long live_chans;           /* channels made and not freed (informational) */
+    unsigned races;            /* ThreadSanitizer reports */
+    int signal;                /* CRASH: the fatal signal */
+    char *output;              /* harness_output of the failing (or last) run */
+    char *log;                 /* the child's captured stdout+stderr (TSan reports too) */
+} harness_result;
+
+/* Returns 0 when the runs were carried out (the verdict is in *r), -1 with
+ * r->message set when they could not be (bad options, a nested call). */
+int  harness_run(void (*entry)(void *), void *arg, const harness_options *o, harness_result *r);
+void harness_result_free(harness_result *r);
+const char *harness_verdict_name(harness_verdict v);       /* "LEAK", ... */
+/* The verdict for a name ("LEAK", "leak"); -1 if none. */
+int harness_verdict_parse(const char *name);
+/* True if a is more severe than b (the precedence above). */
+bool harness_verdict_more_severe(harness_verdict a, harness_verdict b);
+
+/* Called by the program under test, from any task. Each records and returns. */
+void harness_fail(const char *fmt, ...) CSP_PRINTF(1, 2);  /* a postcondition failed */
+void harness_gauge_enter(const char *gauge);               /* e.g. "open directories" */
+void harness_gauge_exit(const char *gauge);
+void harness_gauge_bound(const char *gauge, long max);     /* peak above max → RESOURCE */
+void harness_mark(const char *mark);                       /* e.g. "cancel" */
+void harness_mark_bound(const char *mark, csp_duration max);/* all other tasks gone within max → else SLOW */
+void harness_output(const char *fmt, ...) CSP_PRINTF(1, 2);/* output compared across schedules */
+/* A resource the program could not get (EMFILE, say): RESOURCE at once. */
+void harness_resource_exhausted(const char *what);
+
+/* True in a ThreadSanitizer build, where data races become RACE. */
+bool harness_detects_races(void);
+
+/* The Go-style dump of every task of this process, now, symbolized. */
+void harness_dump(FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HARNESS_H */

@@ -1,0 +1,464 @@
+/* child.c — one run of `entry`, observed: in a forked child (the default) or
+ * in this process. The calling thread is the monitor: it is not a task, so it
+ * never counts as blocked or running; `entry` runs as a task of its own.
+ *
+ * The monitor polls the runtime's quiescence snapshot every few ms:
+ *   - every task parked, none in a declared syscall, and no armed timer that
+ *     could wake one, seen unchanged (progress included) for 3 polls in a row
+ *     → DEADLOCK ("all tasks are asleep - deadlock!");
+ *   - progress unchanged for hang_after, with no task in a syscall → HANG;
+ *   - wall time past the timeout, or SIGQUIT from the parent → HANG.
+ * After entry returns it waits (bounded by leak_grace) until the remaining
+ * tasks are gone or provably stuck, then counts what is left: tasks, running
+ * tickers, OS threads and descriptors beyond the baseline.
+ *
+ * Whoever finishes the run first (monitor, a panicking task, a crash handler)
+ * claims `finishing`; in a forked child it writes the records and _exits. */
+#include "hinternal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static const harness_child_args *ca;
+static harness_state state;
+static _Atomic int finishing;
+static _Atomic int entry_done;
+static _Atomic uint64_t entry_task_id;
+static _Atomic int quit_requested;
+static _Atomic csp_duration last_other_exit;   /* last exit of a task other than entry */
+static harness_buf records;
+
+/* In-process runs: set when a task finished the run (panic). */
+static _Atomic int finished_in_task;
+
+static csp_duration wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (csp_duration)ts.tv_sec * CSP_SECOND + ts.tv_nsec;
+}
+
+static void sleep_ns(long ns)
+{
+    struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return;
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/* ------------------------------------------------------------- Counting */
+
+static int count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static int count_fds(void) { return count_dir("/proc/self/fd") - 1; /* the DIR's own */ }
+static int count_threads(void) { return count_dir("/proc/self/task"); }
+
+static int baseline_fds, baseline_threads, baseline_runtime_threads;
+static long baseline_chans;
+static bool baseline_fd_open[1024];
+
+static void take_baseline(void)
+{
+    baseline_fds = count_fds();
+    baseline_threads = count_threads();
+    baseline_runtime_threads = csp_debug_runtime_threads();
+    baseline_chans = csp_debug_live_chans();
+    for (int fd = 0; fd < 1024; fd++)
+        baseline_fd_open[fd] = fcntl(fd, F_GETFD) != -1;
+}
+
+static void describe_leaked_fds(harness_buf *b)
+{
+    harness_buf text = {0};
+    int shown = 0;
+    for (int fd = 0; fd < 1024 && shown < 8; fd++) {
+        if (baseline_fd_open[fd] || fcntl(fd, F_GETFD) == -1)
+            continue;
+        char path[64], target[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(path, target, sizeof target - 1);
+        target[k > 0 ? k : 0] = 0;
+        harness__buf_printf(&text, "%sfd %d (%s)", shown ? ", " : "", fd, k > 0 ? target : "?");
+        shown++;
+    }
+    if (text.buf) {
+        harness__buf_puts(b, "fds\t");
+        harness__buf_escaped(b, text.buf);
+        harness__buf_puts(b, "\n");
+        free(text.buf);
+    }
+}
+
+/* ------------------------------------------------------------- Finishing */
+
+static void put_verdict(harness_buf *b, harness_verdict v, const char *msg)
+{
+    harness__buf_printf(b, "verdict\t%s\t", harness_verdict_name(v));
+    harness__buf_escaped(b, msg ? msg : "");
+    harness__buf_puts(b, "\n");
+}
+
+/* Records every measurement the program made: failures, gauges, marks,
+ * output. Called once, by whoever finishes the run. */
+static void put_measurements(harness_buf *b, bool judge_marks)
+{
+    if (state.fail_msg[0])
+        put_verdict(b, HARNESS_WRONG_RESULT, state.fail_msg);
+    if (state.resource_msg[0])
+        put_verdict(b, HARNESS_RESOURCE, state.resource_msg);
+    for (int i = 0; i < HARNESS_MAX_GAUGES && state.gauges[i].name; i++) {
+        harness_gauge *g = &state.gauges[i];
+        long peak = atomic_load(&g->peak);
+        harness__buf_printf(b, "gauge\t");
+        harness__buf_escaped(b, g->name);
+        harness__buf_printf(b, "\t%ld\t%ld\n", peak, g->bound);
+        if (g->bound >= 0 && peak > g->bound) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "peak of %ld %s, above the declared bound of %ld",
+                     peak, g->name, g->bound);
+            put_verdict(b, HARNESS_RESOURCE, msg);
+        }
+    }
+    for (int i = 0; judge_marks && i < HARNESS_MAX_MARKS && state.marks[i].name; i++) {
+        harness_markrec *m = &state.marks[i];
+        if (m->at < 0 || m->bound < 0)
+            continue;
+        csp_debug_quiet q;
+        csp_debug_quiescence(&q, NULL);
+        char msg[256];
+        if (q.tasks > 0) {
+            snprintf(msg, sizeof msg, "%zu tasks still alive after \"%s\" (bound %lld ms)",
+                     q.tasks, m->name, (long long)(m->bound / CSP_MILLISECOND));
+            put_verdict(b, HARNESS_SLOW, msg);
+            continue;
+        }
+        csp_duration gone = atomic_load(&last_other_exit);
+        csp_duration latency = gone > m->at ? gone - m->at : 0;
+        harness__buf_printf(b, "mark\t");
+        harness__buf_escaped(b, m->name);
+        harness__buf_printf(b, "\t%lld\t%lld\n", (long long)latency, (long long)m->bound);
+        if (latency > m->bound) {
+            snprintf(msg, sizeof msg, "the other tasks took %.3f ms to finish after \"%s\" "
+                     "(bound %.3f ms)", (double)latency / 1e6, m->name, (double)m->bound / 1e6);
+            put_verdict(b, HARNESS_SLOW, msg);
+        }
+    }
+    unsigned races = atomic_load(&state.races);
+    if (races) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%u ThreadSanitizer report%s", races, races == 1 ? "" : "s");
+        put_verdict(b, HARNESS_RACE, msg);
+        harness__buf_printf(b, "count\traces\t%u\n", races);
+    }
+    size_t olen = atomic_load(&state.output_len);
+    if (state.output && olen) {
+        state.output[olen] = 0;
+        harness__buf_puts(b, "output\t");
+        harness__buf_escaped(b, state.output);
+        harness__buf_puts(b, "\n");
+    }
+    harness__buf_printf(b, "count\tlive_chans\t%ld\n", csp_debug_live_chans() - baseline_chans);
+}
+
+/* Ends the run now with verdict v: the measurements so far, the dump, end. */
+static void finish_now(harness_verdict v, const char *head, const char *msg, bool ask_running)
+{
+    put_verdict(&records, v, msg);
+    put_measurements(&records, false);
+    harness__buf_puts(&records, "head\t");
+    harness__buf_escaped(&records, head);
+    harness__buf_puts(&records, "\n");
+    harness__write_tasks(&records, ask_running);
+    harness__buf_puts(&records, "end\n");
+    if (records.buf)
+        write_all(ca->result_fd, records.buf, records.len);
+}
+
+static bool claim(void)
+{
+    int expected = 0;
+    return atomic_compare_exchange_strong(&finishing, &expected, 1);
+}
+
+static void end_process_or_block(void)
+{
+    if (ca->forked)
+        _exit(0);
+    atomic_store(&finished_in_task, 1);
+    for (;;)
+        pause();   /* in-process: this task's thread stays parked for good */
+}
+
+/* ------------------------------------------------------------ Hooks */
+
+static CSP_NORETURN void on_panic(const char *msg)
+{
+    if (!claim())
+        for (;;)
+            pause();
+    char head[600];
+    snprintf(head, sizeof head, "panic: %s", msg);
+    finish_now(HARNESS_PANIC, head, msg, ca->forked);
+    end_process_or_block();
+    abort();
+}
+
+static void on_task_exit(uint64_t id, csp_duration when)
+{
+    if (id != atomic_load(&entry_task_id))
+        atomic_store(&last_other_exit, when);
+}
+
+static void on_quit(int sig)
+{
+    (void)sig;
+    atomic_store(&quit_requested, 1);
+}
+
+static char altstack[64 << 10];
+
+static void on_crash(int sig, siginfo_t *si, void *ucv)
+{
+    (void)si;
+    if (!claim())
+        for (;;)
+            pause();
+    alarm(3);   /* if the dump itself wedges (a lock held at the crash), die anyway */
+    uintptr_t pcs[CSP_DEBUG_MAX_PCS];
+    harness__set_own_stack(pcs, harness__stack_from_ucontext(ucv, pcs, CSP_DEBUG_MAX_PCS));
+    char head[96], msg[96];
+    snprintf(head, sizeof head, "fatal: signal %d (%s) in a task", sig, strsignal(sig));
+    snprintf(msg, sizeof msg, "signal %s", strsignal(sig));
+    harness__buf_printf(&records, "count\tsignal\t%d\n", sig);
+    finish_now(HARNESS_CRASH, head, msg, false);
+    _exit(0);
+}
+
+static void install_child_signals(void)
+{
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+        sigaction(fatal[i], &sa, NULL);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_quit;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGQUIT, &sa, NULL);
+}
+
+/* ------------------------------------------------------------- Entry task */
+
+static void entry_task(void *arg)
+{
+    (void)arg;
+    atomic_store(&entry_task_id, csp_task_id(csp_self()));
+    ca->entry(ca->arg);
+    atomic_store(&entry_done, 1);
+}
+
+/* ------------------------------------------------------------- Monitor */
+
+#define POLL_NS (2 * 1000 * 1000)
+
+static bool stuck_for_good(const csp_debug_quiet *q)
+{
+    return q->tasks > 0 && q->running == 0 && q->syscalls == 0 && q->wakeable_timers == 0;
+}
+
+/* Watches the running program until entry returns (true) or the run ends
+ * with a verdict (false). */
+static bool monitor_until_entry_returns(void)
+{
+    const harness_options *o = ca->o;
+    csp_duration start = wall_now(), last_change = start;
+    uint64_t last_progress = UINT64_MAX;
+    int stable = 0;
+    for (;;) {
+        if (atomic_load(&entry_done))
+            return true;
+        if (atomic_load(&finished_in_task))
+            return false;
+        csp_debug_quiet q;
+        csp_debug_quiescence(&q, NULL);
+        csp_duration now = wall_now();
+        if (q.progress != last_progress) {
+            last_progress = q.progress;
+            last_change = now;
+            stable = 0;
+        }
+        char msg[256];
+        if (stuck_for_good(&q) && ++stable >= 3) {
+            if (atomic_load(&entry_done))
+                return true;
+            if (claim()) {
+                snprintf(msg, sizeof msg, "all tasks are asleep - deadlock! (%zu task%s)",
+                         q.tasks, q.tasks == 1 ? "" : "s");
+                finish_now(HARNESS_DEADLOCK, "fatal: all tasks are asleep - deadlock!", msg, true);
+            }
+            return false;
+        }
+        if (!stuck_for_good(&q))
+            stable = 0;
+        const char *why = NULL;
+        if (q.syscalls == 0 && o->hang_after > 0 && now - last_change > o->hang_after) {
+            snprintf(msg, sizeof msg, "no progress for %.1f s (%zu running, %zu blocked)",
+                     (double)(now - last_change) / 1e9, q.running, q.parked);
+            why = "fatal: no progress - hang";
+        } else if (o->timeout > 0 && now - start > o->timeout) {
+            snprintf(msg, sizeof msg, "still running at the wall bound of %.1f s",
+                     (double)o->timeout / 1e9);
+            why = "fatal: timeout - hang";
+        } else if (atomic_load(&quit_requested)) {
+            snprintf(msg, sizeof msg, "stopped by the harness (SIGQUIT) after %.1f s",
+                     (double)(now - start) / 1e9);
+            why = "fatal: SIGQUIT - hang";
+        }
+        if (why) {
+            if (claim())
+                finish_now(HARNESS_HANG, why, msg, true);
+            return false;
+        }
+        sleep_ns(POLL_NS);
+    }
+}
+
+/* After entry returned: wait for the others to finish or be provably stuck
+ * (bounded by leak_grace), then report what is left. */
+static void leak_check(void)
+{
+    csp_duration deadline = wall_now() + ca->o->leak_grace;
+    uint64_t last_progress = UINT64_MAX;
+    int stable = 0;
+    csp_debug_quiet q;
+    for (;;) {
+        csp_debug_quiescence(&q, NULL);
+        if (q.tasks == 0)
+            break;
+        if (stuck_for_good(&q) && q.progress == last_progress) {
+            if (++stable >= 2)
+                break;
+        } else {
+            stable = 0;
+        }
+        last_progress = q.progress;
+        if (wall_now() > deadline)
+            break;
+        sleep_ns(1000 * 1000);
+    }
+    if (!claim())
+        return;
+    harness_buf *b = &records;
+    if (q.tasks > 0) {
+        harness__buf_puts(b, "head\tleak: tasks still alive after the entry returned\n");
+        harness__write_tasks(b, true);
+        /* Every task left is a leak; the parent applies the ignore list. */
+        harness__buf_puts(b, "leak\tall\n");
+    }
+    csp_debug_timer timers[64];
+    size_t nt = csp_debug_timers(timers, 64);
+    for (size_t i = 0; i < nt && i < 64; i++)
+        if (timers[i].period > 0)
+            harness__buf_printf(b, "ticker\t%lx\t%lld\n", (unsigned long)timers[i].created_pc,
+                                (long long)(timers[i].period / CSP_MILLISECOND));
+    /* Threads: task threads that just finished may still be tearing down. */
+    int extra_threads = 0;
+    for (int tries = 0; tries < 50; tries++) {
+        csp_debug_quiescence(&q, NULL);
+        int runtime_delta = csp_debug_runtime_threads() - baseline_runtime_threads;
+        extra_threads = count_threads() - baseline_threads - runtime_delta - (int)q.tasks;
+        if (extra_threads <= 0)
+            break;
+        sleep_ns(2 * 1000 * 1000);
+    }
+    if (extra_threads > 0)
+        harness__buf_printf(b, "count\tleaked_threads\t%d\n", extra_threads);
+    int extra_fds = count_fds() - baseline_fds;
+    if (extra_fds > 0) {
+        harness__buf_printf(b, "count\tleaked_fds\t%d\n", extra_fds);
+        describe_leaked_fds(b);
+    }
+    put_measurements(b, true);
+    harness__buf_puts(b, "end\n");
+    if (b->buf)
+        write_all(ca->result_fd, b->buf, b->len);
+}
+
+/* -------------------------------------------------------------- The run */
+
+void harness__child_run(const harness_child_args *a)
+{
+    ca = a;
+    atomic_store(&finishing, 0);
+    atomic_store(&entry_done, 0);
+    atomic_store(&finished_in_task, 0);
+    atomic_store(&quit_requested, 0);
+    atomic_store(&last_other_exit, 0);
+    records = (harness_buf){0};
+    harness__state_init(&state);
+    harness__state = &state;
+    if (a->forked) {
+        install_child_signals();
+        if (a->o->fd_limit > 0) {
+            struct rlimit rl = { (rlim_t)a->o->fd_limit, (rlim_t)a->o->fd_limit };
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
+    csp_debug_set_panic_hook(on_panic);
+    csp_debug_set_task_exit_hook(on_task_exit);
+    csp_debug_set_noise(a->o->noise);
+    csp_debug_set_seed(a->o->seed * 0x9e3779b97f4a7c15ull + a->run);
+    harness__sanitizer_warmup();
+    take_baseline();
+
+    csp_go(entry_task, NULL, "main");
+    if (monitor_until_entry_returns())
+        leak_check();
+
+    csp_debug_set_noise(0);
+    csp_debug_set_task_exit_hook(NULL);
+    if (a->forked)
+        _exit(0);
+    csp_debug_set_panic_hook(NULL);
+    harness__state = NULL;
+    harness__state_destroy(&state);
+    free(records.buf);
+    records = (harness_buf){0};
+}

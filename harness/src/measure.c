@@ -1,0 +1,217 @@
+/* measure.c — what the program under test tells the harness while it runs:
+ * failed postconditions, gauges with bounds, marks with latency bounds,
+ * output to compare across schedules. Each call records and returns.
+ *
+ * Invariant: none of this is visible to ThreadSanitizer (HARNESS_QUIET, a
+ * spinlock on an atomic, copies that go through no interceptor), so two tasks
+ * that both record something are not ordered by it. Outside a run, calls
+ * print to stderr (harness_fail) or do nothing. */
+#include "hinternal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+harness_state *harness__state;
+
+static HARNESS_QUIET void spin_lock(harness_state *s)
+{
+    int expected = 0;
+    while (!atomic_compare_exchange_weak(&s->lock, &expected, 1)) {
+        expected = 0;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
+static HARNESS_QUIET void spin_unlock(harness_state *s) { atomic_store(&s->lock, 0); }
+
+/* A copy no interceptor sees (see file comment). */
+static HARNESS_QUIET void quiet_copy(char *dst, const char *src, size_t n)
+{
+    volatile char *d = dst;
+    for (size_t i = 0; i < n; i++)
+        d[i] = src[i];
+}
+
+HARNESS_QUIET void harness__state_init(harness_state *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < HARNESS_MAX_GAUGES; i++)
+        s->gauges[i].bound = -1;
+    for (int i = 0; i < HARNESS_MAX_MARKS; i++)
+        s->marks[i].at = s->marks[i].bound = -1;
+    void *p = mmap(NULL, HARNESS_OUTPUT_CAP, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    s->output = p == MAP_FAILED ? NULL : p;
+}
+
+HARNESS_QUIET void harness__state_destroy(harness_state *s)
+{
+    if (s->output)
+        munmap(s->output, HARNESS_OUTPUT_CAP);
+    s->output = NULL;
+}
+
+HARNESS_QUIET void harness__observe(harness_verdict v)
+{
+    if (harness__state)
+        atomic_fetch_or(&harness__state->seen, 1u << v);
+}
+
+HARNESS_QUIET void harness_fail(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt ? fmt : "(nil)", ap);
+    va_end(ap);
+    harness_state *s = harness__state;
+    if (!s) {
+        fprintf(stderr, "harness_fail outside a run: %s\n", msg);
+        return;
+    }
+    spin_lock(s);
+    if (!s->fail_msg[0])
+        quiet_copy(s->fail_msg, msg, strlen(msg) + 1);
+    spin_unlock(s);
+    harness__observe(HARNESS_WRONG_RESULT);
+}
+
+HARNESS_QUIET void harness_resource_exhausted(const char *what)
+{
+    harness_state *s = harness__state;
+    if (!s)
+        return;
+    const char *msg = what ? what : "a resource";
+    size_t n = strlen(msg);
+    if (n >= sizeof s->resource_msg)
+        n = sizeof s->resource_msg - 1;
+    spin_lock(s);
+    if (!s->resource_msg[0]) {
+        quiet_copy(s->resource_msg, msg, n);
+        s->resource_msg[n] = 0;
+    }
+    spin_unlock(s);
+    harness__observe(HARNESS_RESOURCE);
+}
+
+/* Under the spinlock. The name pointer identifies the gauge; equal strings
+ * at different addresses are the same gauge too. */
+static HARNESS_QUIET harness_gauge *gauge_find(harness_state *s, const char *name)
+{
+    for (int i = 0; i < HARNESS_MAX_GAUGES; i++) {
+        harness_gauge *g = &s->gauges[i];
+        if (!g->name) {
+            g->name = name;
+            return g;
+        }
+        if (g->name == name || strcmp(g->name, name) == 0)
+            return g;
+    }
+    return NULL;
+}
+
+HARNESS_QUIET void harness_gauge_enter(const char *gauge)
+{
+    harness_state *s = harness__state;
+    if (!s || !gauge)
+        return;
+    spin_lock(s);
+    harness_gauge *g = gauge_find(s, gauge);
+    if (g) {
+        long v = atomic_fetch_add(&g->cur, 1) + 1;
+        if (v > atomic_load(&g->peak))
+            atomic_store(&g->peak, v);
+    }
+    spin_unlock(s);
+}
+
+HARNESS_QUIET void harness_gauge_exit(const char *gauge)
+{
+    harness_state *s = harness__state;
+    if (!s || !gauge)
+        return;
+    spin_lock(s);
+    harness_gauge *g = gauge_find(s, gauge);
+    if (g)
+        atomic_fetch_sub(&g->cur, 1);
+    spin_unlock(s);
+}
+
+HARNESS_QUIET void harness_gauge_bound(const char *gauge, long max)
+{
+    harness_state *s = harness__state;
+    if (!s || !gauge)
+        return;
+    spin_lock(s);
+    harness_gauge *g = gauge_find(s, gauge);
+    if (g)
+        g->bound = max;
+    spin_unlock(s);
+}
+
+static HARNESS_QUIET harness_markrec *mark_find(harness_state *s, const char *name)
+{
+    for (int i = 0; i < HARNESS_MAX_MARKS; i++) {
+        harness_markrec *m = &s->marks[i];
+        if (!m->name) {
+            m->name = name;
+            return m;
+        }
+        if (m->name == name || strcmp(m->name, name) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+HARNESS_QUIET void harness_mark(const char *mark)
+{
+    harness_state *s = harness__state;
+    if (!s || !mark)
+        return;
+    csp_duration now = csp_now();
+    spin_lock(s);
+    harness_markrec *m = mark_find(s, mark);
+    if (m && m->at < 0)
+        m->at = now;
+    spin_unlock(s);
+}
+
+HARNESS_QUIET void harness_mark_bound(const char *mark, csp_duration max)
+{
+    harness_state *s = harness__state;
+    if (!s || !mark)
+        return;
+    spin_lock(s);
+    harness_markrec *m = mark_find(s, mark);
+    if (m)
+        m->bound = max;
+    spin_unlock(s);
+}
+
+HARNESS_QUIET void harness_output(const char *fmt, ...)
+{
+    harness_state *s = harness__state;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    if (!fmt)
+        return;
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (!s || !s->output || n <= 0)
+        return;
+    if ((size_t)n >= sizeof text)
+        n = sizeof text - 1;
+    spin_lock(s);
+    size_t len = atomic_load(&s->output_len);
+    size_t room = HARNESS_OUTPUT_CAP - 1 - len;
+    size_t k = (size_t)n < room ? (size_t)n : room;
+    quiet_copy(s->output + len, text, k);
+    atomic_store(&s->output_len, len + k);
+    spin_unlock(s);
+}

@@ -1,0 +1,72 @@
+/* tsan.c — ThreadSanitizer reports become RACE (DESIGN §3). The harness
+ * library provides TSan's two weak hooks:
+ *   __tsan_on_report      called after TSan prints a report: counted and
+ *                         recorded as RACE for the run in progress;
+ *   __tsan_default_options  every report is shown again in the next run
+ *                         (suppress_equal_*=0), the process's exit status is
+ *                         the harness's, not TSan's (exitcode=0), and the
+ *                         forked child may start threads (die_after_fork=0).
+ * TSAN_OPTIONS in the environment still overrides these. A program that
+ * links the harness and defines its own __tsan_default_options gets a
+ * duplicate-symbol error: set TSAN_OPTIONS instead. */
+#include "hinternal.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define HARNESS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HARNESS_TSAN 1
+#endif
+#endif
+
+#ifdef HARNESS_TSAN
+const char *__tsan_default_options(void);
+void __tsan_on_report(void *report);
+
+const char *__tsan_default_options(void)
+{
+    return "suppress_equal_stacks=0:suppress_equal_addresses=0:exitcode=0:"
+           "die_after_fork=0:report_signal_unsafe=0:history_size=4";
+}
+
+HARNESS_QUIET void __tsan_on_report(void *report)
+{
+    (void)report;
+    harness_state *s = harness__state;
+    if (!s)
+        return;
+    atomic_fetch_add(&s->races, 1);
+    harness__observe(HARNESS_RACE);
+}
+#endif
+
+#ifdef HARNESS_TSAN
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+
+static void *nothing(void *arg) { return arg; }
+#endif
+
+/* TSan starts a background thread at the first pthread_create and an
+ * llvm-symbolizer process (two pipes) at the first report: start both now,
+ * before a run's baseline, so that neither is taken for a leak. */
+void harness__sanitizer_warmup(void)
+{
+#ifdef HARNESS_TSAN
+    pthread_t t;
+    if (pthread_create(&t, NULL, nothing, NULL) == 0)
+        pthread_join(t, NULL);
+    char buf[256];
+    __sanitizer_symbolize_pc((void *)harness__sanitizer_warmup, "%F %L", buf, sizeof buf);
+#endif
+}
+
+/* True when this build reports races (for callers that expect RACE). */
+bool harness_detects_races(void)
+{
+#ifdef HARNESS_TSAN
+    return true;
+#else
+    return false;
+#endif
+}

@@ -1,0 +1,238 @@
+/* wire.c — the child's side of the wire format (hinternal.h): growable text
+ * buffers, escaping, and the task snapshot, with the stacks of running tasks
+ * taken by signalling their threads (as Go's SIGQUIT dump does).
+ *
+ * Stack requests: the requester fills a slot with the target's tid and sends
+ * HARNESS_SIG_STACK to that thread; the handler walks its own frame pointers
+ * from the interrupted context into the slot and sets `done`. The requester
+ * waits a bounded time; a thread that does not answer (TSan defers signals
+ * until an interceptor runs) is shown without a stack. */
+#include "hinternal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ Buffers */
+
+void harness__buf_puts(harness_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->buf, cap);
+        if (!p)
+            return;   /* out of memory: the record is cut short, never corrupt */
+        b->buf = p;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, s, n + 1);
+    b->len += n;
+}
+
+void harness__buf_printf(harness_buf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        harness__buf_puts(b, small);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    harness__buf_puts(b, big);
+    free(big);
+}
+
+void harness__buf_escaped(harness_buf *b, const char *s)
+{
+    char chunk[256];
+    size_t k = 0;
+    for (; s && *s; s++) {
+        if (k + 3 > sizeof chunk) {
+            chunk[k] = 0;
+            harness__buf_puts(b, chunk);
+            k = 0;
+        }
+        switch (*s) {
+        case '\t': chunk[k++] = '\\'; chunk[k++] = 't'; break;
+        case '\n': chunk[k++] = '\\'; chunk[k++] = 'n'; break;
+        case '\\': chunk[k++] = '\\'; chunk[k++] = '\\'; break;
+        default: chunk[k++] = *s;
+        }
+    }
+    chunk[k] = 0;
+    harness__buf_puts(b, chunk);
+}
+
+int harness__split_fields(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *start = line;
+    for (char *p = line;; p++) {
+        if (*p == '\t' || *p == 0) {
+            bool last = *p == 0;
+            *p = 0;
+            if (n < max) {
+                /* Unescape in place. */
+                char *w = start;
+                for (char *r = start; *r; r++) {
+                    if (*r == '\\' && r[1]) {
+                        r++;
+                        *w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r;
+                    } else {
+                        *w++ = *r;
+                    }
+                }
+                *w = 0;
+                fields[n++] = start;
+            }
+            if (last)
+                break;
+            start = p + 1;
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------- Stacks by signal */
+
+#define HARNESS_SIG_STACK (SIGRTMIN + 3)
+#define MAX_TASKS 512
+
+typedef struct {
+    _Atomic int tid;
+    _Atomic int done;
+    int n;
+    uintptr_t pcs[CSP_DEBUG_MAX_PCS];
+} stack_req;
+
+static stack_req req;            /* one request at a time (the dumper is single) */
+static bool handler_installed;
+
+HARNESS_QUIET int harness__stack_from_ucontext(void *ucv, uintptr_t *pcs, int max)
+{
+    ucontext_t *uc = ucv;
+    uintptr_t pc = 0, fp = 0;
+#if defined(__x86_64__)
+    pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+#elif defined(__aarch64__)
+    pc = (uintptr_t)uc->uc_mcontext.pc;
+    fp = (uintptr_t)uc->uc_mcontext.regs[29];
+#else
+    (void)uc;
+#endif
+    return pc ? csp_debug_stack_from(pc, fp, pcs, max) : 0;
+}
+
+static HARNESS_QUIET void stack_signal(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig;
+    (void)si;
+    int saved = errno;
+    if (atomic_load(&req.tid) != (int)syscall(SYS_gettid)) {
+        errno = saved;
+        return;
+    }
+    req.n = harness__stack_from_ucontext(ucv, req.pcs, CSP_DEBUG_MAX_PCS);
+    atomic_store(&req.done, 1);
+    errno = saved;
+}
+
+static void install_stack_handler(void)
+{
+    if (handler_installed)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = stack_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(HARNESS_SIG_STACK, &sa, NULL);
+    handler_installed = true;
+}
+
+/* The stack of a running task's thread, or 0 frames after ~50 ms. Quiet:
+ * the handler writes req in another thread with no edge TSan could see. */
+static HARNESS_QUIET int ask_stack(int tid, uintptr_t *pcs)
+{
+    install_stack_handler();
+    atomic_store(&req.done, 0);
+    req.n = 0;
+    atomic_store(&req.tid, tid);
+    if (syscall(SYS_tgkill, getpid(), tid, HARNESS_SIG_STACK) != 0) {
+        atomic_store(&req.tid, 0);
+        return 0;
+    }
+    for (int i = 0; i < 500 && !atomic_load(&req.done); i++) {
+        struct timespec ts = { 0, 100000 };
+        nanosleep(&ts, NULL);
+    }
+    int n = atomic_load(&req.done) ? req.n : 0;
+    atomic_store(&req.tid, 0);
+    const volatile uintptr_t *src = req.pcs;
+    for (int i = 0; i < n; i++)
+        pcs[i] = src[i];
+    return n;
+}
+
+/* -------------------------------------------------------------- Snapshots */
+
+static csp_debug_task snapshot[MAX_TASKS];
+static uintptr_t own_pcs[CSP_DEBUG_MAX_PCS];
+static int own_npcs = -1;
+
+void harness__set_own_stack(const uintptr_t *pcs, int n)
+{
+    for (int i = 0; i < n && i < CSP_DEBUG_MAX_PCS; i++)
+        own_pcs[i] = pcs[i];
+    own_npcs = n < CSP_DEBUG_MAX_PCS ? n : CSP_DEBUG_MAX_PCS;
+}
+
+void harness__write_tasks(harness_buf *b, bool ask_running)
+{
+    size_t total = csp_debug_tasks(snapshot, MAX_TASKS);
+    size_t n = total < MAX_TASKS ? total : MAX_TASKS;
+    int my_tid = (int)syscall(SYS_gettid);
+    csp_duration now = csp_now();
+    for (size_t i = 0; i < n; i++) {
+        csp_debug_task *t = &snapshot[i];
+        if (t->state == CSP_DEBUG_RUNNING && t->tid == my_tid && own_npcs >= 0) {
+            t->npcs = own_npcs;   /* a crash: where the signal interrupted it */
+            memcpy(t->pcs, own_pcs, (size_t)own_npcs * sizeof *own_pcs);
+        } else if (t->state == CSP_DEBUG_RUNNING && t->tid == my_tid) {
+            t->npcs = csp_debug_stack_here(t->pcs, CSP_DEBUG_MAX_PCS, 0);
+        } else if (t->state != CSP_DEBUG_PARKED && ask_running && t->tid > 0) {
+            t->npcs = ask_stack(t->tid, t->pcs);
+        }
+        harness__buf_printf(b, "task\t%llu\t", (unsigned long long)t->id);
+        harness__buf_escaped(b, t->name);
+        harness__buf_printf(b, "\t%d\t", (int)t->state);
+        harness__buf_escaped(b, t->wait);
+        harness__buf_printf(b, "\t%lld\t%d\t%lx\t", (long long)(t->state == CSP_DEBUG_RUNNING ? 0 : now - t->since),
+                            t->forever ? 1 : 0, (unsigned long)t->created_pc);
+        for (int k = 0; k < t->npcs; k++)
+            harness__buf_printf(b, "%s%lx", k ? "," : "", (unsigned long)t->pcs[k]);
+        harness__buf_puts(b, "\n");
+    }
+    if (total > n)
+        harness__buf_printf(b, "more\t%zu\n", total - n);
+}
