@@ -81,6 +81,10 @@ void csp_debug_set_panic_hook(CSP_NORETURN void (*hook)(const char *msg));
  * and csp_now(). NULL removes it. */
 void csp_debug_set_task_exit_hook(void (*hook)(uint64_t id, csp_duration when));
 
+/* Whether parking tasks record their stacks (on by default: dumps and leak
+ * reports need them). Off only to measure what the bookkeeping costs. */
+void csp_debug_set_park_stacks(bool on);
+
 /* Seeds the random choices of tasks made from now on (select, timers at one
  * instant), so that forked runs of one program differ from run to run. */
 void csp_debug_set_seed(uint64_t seed);

@@ -116,7 +116,7 @@ static CSP_RT void count_task(csp_task *t, void *arg)
 CSP_RT void csp_debug_quiescence(csp_debug_quiet *q, const csp_task *exclude)
 {
     memset(q, 0, sizeof *q);
-    q->progress = atomic_load(&csp__progress);
+    q->progress = csp__progress_total();
     struct timers_ctx tc = { NULL, 0, 0, 0 };
     csp__backend->timer_foreach(collect_timer, &tc);
     q->armed_timers = tc.n;
@@ -125,7 +125,7 @@ CSP_RT void csp_debug_quiescence(csp_debug_quiet *q, const csp_task *exclude)
     csp__registry_foreach(count_task, &c);
 }
 
-CSP_RT uint64_t csp_debug_progress(void) { return atomic_load(&csp__progress); }
+CSP_RT uint64_t csp_debug_progress(void) { return csp__progress_total(); }
 CSP_RT csp_duration csp_debug_last_task_exit(void) { return atomic_load(&csp__last_task_exit); }
 CSP_RT int csp_debug_runtime_threads(void) { return atomic_load(&csp__runtime_threads); }
 CSP_RT long csp_debug_live_chans(void) { return atomic_load(&csp__live_chans); }
@@ -139,6 +139,8 @@ CSP_RT void csp_debug_set_task_exit_hook(void (*hook)(uint64_t id, csp_duration 
 {
     csp__task_exit_hook = hook;
 }
+
+CSP_RT void csp_debug_set_park_stacks(bool on) { csp__park_stacks = on; }
 
 CSP_RT void csp_debug_set_seed(uint64_t seed) { csp__set_seed(seed); }
 

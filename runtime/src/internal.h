@@ -84,6 +84,7 @@ struct csp_task {
     const char *syscall_what;
     csp_duration syscall_since;
     uint64_t rng;                /* xorshift state for choose() */
+    _Atomic uint64_t progress;   /* see csp__made_progress */
 
     /* The select wake race (Go's g.selectDone): a waker that dequeues one of
      * this task's select waiters must win this CAS (0 -> 1) first. */
@@ -225,8 +226,15 @@ static inline bool csp__task_blocked(csp_task *t)
 
 /* ------------------------------------------------------ Runtime internals */
 
+/* The task running on this thread (set by the backend), or NULL. */
+extern __thread csp_task *csp__current;
+
 /* The current task, adopting the calling thread if needed. */
-csp_task *csp__self(void);
+CSP_RT static inline csp_task *csp__self(void)
+{
+    csp_task *t = csp__current;
+    return t ? t : csp__backend->adopt();
+}
 
 /* Fills the park record (reason, object, since, stack) and parks. */
 void csp__park(enum csp_wait_reason reason, const char *object,
@@ -248,18 +256,30 @@ void csp__registry_after_fork_child(csp_task *self);
 
 /* Progress (DESIGN §3): a change of state — a value handed over, a task
  * started or finished, a lock handed over, a timer fired, a wait group
- * reaching zero, a task leaving a declared system call. */
+ * reaching zero, a task leaving a declared system call. Counted per task
+ * (written only by its own thread: no locked instruction, no shared cache
+ * line on the hot path) plus a global for the runtime's own threads and for
+ * tasks that have exited; csp__progress_total sums them. */
 extern _Atomic uint64_t csp__progress;
-static inline void csp__made_progress(void)
+CSP_RT static inline void csp__made_progress(void)
 {
-    atomic_fetch_add_explicit(&csp__progress, 1, memory_order_relaxed);
+    csp_task *t = csp__current;
+    if (t)
+        atomic_store_explicit(&t->progress,
+                              atomic_load_explicit(&t->progress, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&csp__progress, 1, memory_order_relaxed);
 }
+uint64_t csp__progress_total(void);
 
 /* Live object counts, for leak checks. */
 extern _Atomic long csp__live_chans;
 extern _Atomic long csp__live_tasks;
 extern _Atomic csp_duration csp__last_task_exit;
 extern _Atomic int csp__runtime_threads;
+
+extern bool csp__park_stacks;
 
 /* Frame-pointer walk of the calling thread's stack, skipping `skip` frames. */
 int csp__capture_stack(uintptr_t *pcs, int max, int skip);

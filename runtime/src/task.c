@@ -28,6 +28,7 @@ static csp_task *registry_head;
 
 static _Atomic uint64_t next_task_id = 1;
 static _Atomic uint64_t rng_seed;
+bool csp__park_stacks = true;
 
 /* ----------------------------------------------------------------- Registry */
 
@@ -49,6 +50,9 @@ CSP_RT void csp__registry_add(csp_task *t)
 CSP_RT void csp__registry_remove(csp_task *t)
 {
     csp_lock_acquire(&registry_lock);
+    /* Its progress moves to the global count, under the lock that
+     * csp__progress_total holds, so the sum never goes back. */
+    atomic_fetch_add(&csp__progress, atomic_load(&t->progress) + 1);
     if (t->reg_prev)
         t->reg_prev->reg_next = t->reg_next;
     else
@@ -58,6 +62,16 @@ CSP_RT void csp__registry_remove(csp_task *t)
     t->reg_next = t->reg_prev = NULL;
     csp_lock_release(&registry_lock);
     atomic_fetch_sub(&csp__live_tasks, 1);
+}
+
+CSP_RT uint64_t csp__progress_total(void)
+{
+    csp_lock_acquire(&registry_lock);
+    uint64_t sum = atomic_load(&csp__progress);
+    for (csp_task *t = registry_head; t; t = t->reg_next)
+        sum += atomic_load_explicit(&t->progress, memory_order_relaxed);
+    csp_lock_release(&registry_lock);
+    return sum;
 }
 
 CSP_RT void csp__registry_foreach(void (*fn)(csp_task *t, void *arg), void *arg)
@@ -159,11 +173,7 @@ CSP_RT __attribute__((noinline)) int csp__capture_stack(uintptr_t *pcs, int max,
 
 /* ----------------------------------------------------------- Self, spawn */
 
-CSP_RT csp_task *csp__self(void)
-{
-    csp_task *t = csp__backend->current();
-    return t ? t : csp__backend->adopt();
-}
+__thread csp_task *csp__current;
 
 CSP_RT csp_task *csp_self(void) { return csp__self(); }
 CSP_RT uint64_t csp_task_id(const csp_task *t) { return t ? t->id : 0; }
@@ -202,7 +212,7 @@ CSP_RT __attribute__((noinline)) void csp__park(enum csp_wait_reason reason, con
     t->park.object = object;
     t->park.since = csp__backend->now();
     /* Skip csp__park itself: the record starts at the runtime call. */
-    t->park.npcs = csp__capture_stack(t->park.pcs, CSP_MAX_PCS, 1);
+    t->park.npcs = csp__park_stacks ? csp__capture_stack(t->park.pcs, CSP_MAX_PCS, 1) : 0;
     csp__backend->park(unlock, arg);
     t->park.reason = CSP_WAIT_NONE;
     t->park.cases = NULL;

@@ -27,7 +27,6 @@
 #define TASK_STACK_SIZE (1u << 20)
 #endif
 
-static __thread csp_task *current_task;
 /* How long park() spins before sleeping: only worth it when the partner can
  * run on another CPU meanwhile; with one CPU, spinning only delays it. */
 static _Atomic int park_spins = -1;
@@ -68,7 +67,7 @@ static CSP_RT void set_stack_bounds(csp_task *t)
     pthread_attr_destroy(&a);
 }
 
-static CSP_RT csp_task *threads_current(void) { return current_task; }
+static CSP_RT csp_task *threads_current(void) { return csp__current; }
 
 static CSP_RT csp_task *threads_adopt(void)
 {
@@ -77,7 +76,7 @@ static CSP_RT csp_task *threads_adopt(void)
     t->adopted = true;
     t->tid = (int)syscall(SYS_gettid);
     set_stack_bounds(t);
-    current_task = t;
+    csp__current = t;
     csp__registry_add(t);
     return t;
 }
@@ -87,7 +86,7 @@ static CSP_RT csp_task *threads_adopt(void)
 static CSP_RT void *task_thread_main(void *arg)
 {
     csp_task *t = arg;
-    current_task = t;
+    csp__current = t;
     t->tid = (int)syscall(SYS_gettid);
     set_stack_bounds(t);
     t->fn(t->arg);
@@ -96,9 +95,8 @@ static CSP_RT void *task_thread_main(void *arg)
         csp__task_exit_hook(t->id, now);
     atomic_store(&t->state, CSP_TASK_DEAD);
     atomic_store(&csp__last_task_exit, now);
-    csp__registry_remove(t);
-    csp__made_progress();
-    current_task = NULL;
+    csp__registry_remove(t);   /* counts the exit as progress */
+    csp__current = NULL;
     csp__task_free(t);
     return NULL;
 }
@@ -124,7 +122,7 @@ static CSP_RT void threads_spawn(csp_task *t)
 
 static CSP_RT void threads_park(void (*unlock)(void *), void *arg)
 {
-    csp_task *t = current_task;
+    csp_task *t = csp__current;
     atomic_store(&t->state, CSP_TASK_PARKED);
     if (unlock)
         unlock(arg);
@@ -181,7 +179,7 @@ static CSP_RT void threads_point(enum csp_point p)
             sched_yield();
         return;
     }
-    uint64_t r = csp__rand(current_task);
+    uint64_t r = csp__rand(csp__current);
     if (r % 1000 < n) {
         if (r & (1u << 20))
             sched_yield();
@@ -197,7 +195,7 @@ static CSP_RT size_t threads_choose(size_t k, enum csp_choice what)
     (void)what;
     if (k <= 1)
         return 0;
-    csp_task *t = current_task;
+    csp_task *t = csp__current;
     uint64_t r;
     if (t) {
         r = csp__rand(t);
@@ -432,7 +430,7 @@ static CSP_RT void drop_sleep_timers(void)
 
 static CSP_RT void fork_child(void)
 {
-    csp_task *self = current_task;
+    csp_task *self = csp__current;
     if (self)
         self->tid = (int)syscall(SYS_gettid);
     csp__registry_after_fork_child(self);
