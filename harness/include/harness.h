@@ -59,6 +59,10 @@ typedef struct {
     bool keep_output;         /* don't capture the child's stdout/stderr (default: captured) */
     bool keep_going;          /* run every schedule even after a failure */
 
+    /* Controlled mode. */
+    unsigned choice_bound;    /* EXHAUSTIVE: non-default select/timer choices per run */
+    csp_duration horizon;     /* virtual time a run may go on after entry returned */
+
     /* goleak-style: tasks to leave out of leak reports, matched against the
      * task's name or the function that called csp_go. NULL-terminated. */
     const char *const *ignore_tasks;
@@ -73,6 +77,9 @@ typedef struct {
     unsigned seen;             /* bit (1u << v) for every verdict any run showed */
     bool exhausted;            /* EXHAUSTIVE: the bounded space was covered */
     char *schedule;            /* replays the failing (or last) run */
+    char *decisions;           /* controlled mode: the same run as an explicit "v1:x:..." schedule */
+    uint64_t steps;            /* controlled mode: scheduling points in that run */
+    csp_duration virtual_time; /* controlled mode: csp_now() when that run ended */
     char *dump;                /* Go-style dump of every task at the moment of failure */
     char *message;             /* one line: "3 tasks leaked: chan send \"errors\" ..." */
     unsigned leaked_tasks;     /* tasks alive after entry returned (not ignored) */

@@ -35,6 +35,7 @@ static _Atomic uint64_t entry_task_id;
 static _Atomic int quit_requested;
 static _Atomic csp_duration last_other_exit;   /* last exit of a task other than entry */
 static harness_buf records;
+static harness_baseline base;
 
 /* In-process runs: set when a task finished the run (panic). */
 static _Atomic int finished_in_task;
@@ -53,157 +54,22 @@ static void sleep_ns(long ns)
         ;
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return;
-        p += k;
-        n -= (size_t)k;
-    }
-}
-
 /* ------------------------------------------------------------- Counting */
 
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-static int count_fds(void) { return count_dir("/proc/self/fd") - 1; /* the DIR's own */ }
-static int count_threads(void) { return count_dir("/proc/self/task"); }
-
-static int baseline_fds, baseline_threads, baseline_runtime_threads;
-static long baseline_chans;
-static bool baseline_fd_open[1024];
-
-static void take_baseline(void)
-{
-    baseline_fds = count_fds();
-    baseline_threads = count_threads();
-    baseline_runtime_threads = csp_debug_runtime_threads();
-    baseline_chans = csp_debug_live_chans();
-    for (int fd = 0; fd < 1024; fd++)
-        baseline_fd_open[fd] = fcntl(fd, F_GETFD) != -1;
-}
-
-static void describe_leaked_fds(harness_buf *b)
-{
-    harness_buf text = {0};
-    int shown = 0;
-    for (int fd = 0; fd < 1024 && shown < 8; fd++) {
-        if (baseline_fd_open[fd] || fcntl(fd, F_GETFD) == -1)
-            continue;
-        char path[64], target[256];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        ssize_t k = readlink(path, target, sizeof target - 1);
-        target[k > 0 ? k : 0] = 0;
-        harness__buf_printf(&text, "%sfd %d (%s)", shown ? ", " : "", fd, k > 0 ? target : "?");
-        shown++;
-    }
-    if (text.buf) {
-        harness__buf_puts(b, "fds\t");
-        harness__buf_escaped(b, text.buf);
-        harness__buf_puts(b, "\n");
-        free(text.buf);
-    }
-}
-
 /* ------------------------------------------------------------- Finishing */
-
-static void put_verdict(harness_buf *b, harness_verdict v, const char *msg)
-{
-    harness__buf_printf(b, "verdict\t%s\t", harness_verdict_name(v));
-    harness__buf_escaped(b, msg ? msg : "");
-    harness__buf_puts(b, "\n");
-}
-
-/* Records every measurement the program made: failures, gauges, marks,
- * output. Called once, by whoever finishes the run. */
-static void put_measurements(harness_buf *b, bool judge_marks)
-{
-    if (state.fail_msg[0])
-        put_verdict(b, HARNESS_WRONG_RESULT, state.fail_msg);
-    if (state.resource_msg[0])
-        put_verdict(b, HARNESS_RESOURCE, state.resource_msg);
-    for (int i = 0; i < HARNESS_MAX_GAUGES && state.gauges[i].name; i++) {
-        harness_gauge *g = &state.gauges[i];
-        long peak = atomic_load(&g->peak);
-        harness__buf_printf(b, "gauge\t");
-        harness__buf_escaped(b, g->name);
-        harness__buf_printf(b, "\t%ld\t%ld\n", peak, g->bound);
-        if (g->bound >= 0 && peak > g->bound) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "peak of %ld %s, above the declared bound of %ld",
-                     peak, g->name, g->bound);
-            put_verdict(b, HARNESS_RESOURCE, msg);
-        }
-    }
-    for (int i = 0; judge_marks && i < HARNESS_MAX_MARKS && state.marks[i].name; i++) {
-        harness_markrec *m = &state.marks[i];
-        if (m->at < 0 || m->bound < 0)
-            continue;
-        csp_debug_quiet q;
-        csp_debug_quiescence(&q, NULL);
-        char msg[256];
-        if (q.tasks > 0) {
-            snprintf(msg, sizeof msg, "%zu tasks still alive after \"%s\" (bound %lld ms)",
-                     q.tasks, m->name, (long long)(m->bound / CSP_MILLISECOND));
-            put_verdict(b, HARNESS_SLOW, msg);
-            continue;
-        }
-        csp_duration gone = atomic_load(&last_other_exit);
-        csp_duration latency = gone > m->at ? gone - m->at : 0;
-        harness__buf_printf(b, "mark\t");
-        harness__buf_escaped(b, m->name);
-        harness__buf_printf(b, "\t%lld\t%lld\n", (long long)latency, (long long)m->bound);
-        if (latency > m->bound) {
-            snprintf(msg, sizeof msg, "the other tasks took %.3f ms to finish after \"%s\" "
-                     "(bound %.3f ms)", (double)latency / 1e6, m->name, (double)m->bound / 1e6);
-            put_verdict(b, HARNESS_SLOW, msg);
-        }
-    }
-    unsigned races = atomic_load(&state.races);
-    if (races) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "%u ThreadSanitizer report%s", races, races == 1 ? "" : "s");
-        put_verdict(b, HARNESS_RACE, msg);
-        harness__buf_printf(b, "count\traces\t%u\n", races);
-    }
-    size_t olen = atomic_load(&state.output_len);
-    if (state.output && olen) {
-        state.output[olen] = 0;
-        harness__buf_puts(b, "output\t");
-        harness__buf_escaped(b, state.output);
-        harness__buf_puts(b, "\n");
-    }
-    harness__buf_printf(b, "count\tlive_chans\t%ld\n", csp_debug_live_chans() - baseline_chans);
-}
 
 /* Ends the run now with verdict v: the measurements so far, the dump, end. */
 static void finish_now(harness_verdict v, const char *head, const char *msg, bool ask_running)
 {
-    put_verdict(&records, v, msg);
-    put_measurements(&records, false);
+    harness__put_verdict(&records, v, msg);
+    harness__put_measurements(&records, &state, false, atomic_load(&last_other_exit), base.chans);
     harness__buf_puts(&records, "head\t");
     harness__buf_escaped(&records, head);
     harness__buf_puts(&records, "\n");
     harness__write_tasks(&records, ask_running);
     harness__buf_puts(&records, "end\n");
     if (records.buf)
-        write_all(ca->result_fd, records.buf, records.len);
+        harness__write_all(ca->result_fd, records.buf, records.len);
 }
 
 static bool claim(void)
@@ -247,37 +113,10 @@ static void on_quit(int sig)
     atomic_store(&quit_requested, 1);
 }
 
-static char altstack[64 << 10];
-
-static void on_crash(int sig, siginfo_t *si, void *ucv)
-{
-    (void)si;
-    if (!claim())
-        for (;;)
-            pause();
-    alarm(3);   /* if the dump itself wedges (a lock held at the crash), die anyway */
-    uintptr_t pcs[CSP_DEBUG_MAX_PCS];
-    harness__set_own_stack(pcs, harness__stack_from_ucontext(ucv, pcs, CSP_DEBUG_MAX_PCS));
-    char head[96], msg[96];
-    snprintf(head, sizeof head, "fatal: signal %d (%s) in a task", sig, strsignal(sig));
-    snprintf(msg, sizeof msg, "signal %s", strsignal(sig));
-    harness__buf_printf(&records, "count\tsignal\t%d\n", sig);
-    finish_now(HARNESS_CRASH, head, msg, false);
-    _exit(0);
-}
-
 static void install_child_signals(void)
 {
-    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
-    sigaltstack(&ss, NULL);
+    harness__install_crash_handlers(ca->result_fd, claim, NULL);
     struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_crash;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
-        sigaction(fatal[i], &sa, NULL);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_quit;
     sigemptyset(&sa.sa_mask);
@@ -402,23 +241,19 @@ static void leak_check(void)
     int extra_threads = 0;
     for (int tries = 0; tries < 50; tries++) {
         csp_debug_quiescence(&q, NULL);
-        int runtime_delta = csp_debug_runtime_threads() - baseline_runtime_threads;
-        extra_threads = count_threads() - baseline_threads - runtime_delta - (int)q.tasks;
+        int runtime_delta = csp_debug_runtime_threads() - base.runtime_threads;
+        extra_threads = harness__count_threads() - base.threads - runtime_delta - (int)q.tasks;
         if (extra_threads <= 0)
             break;
         sleep_ns(2 * 1000 * 1000);
     }
     if (extra_threads > 0)
         harness__buf_printf(b, "count\tleaked_threads\t%d\n", extra_threads);
-    int extra_fds = count_fds() - baseline_fds;
-    if (extra_fds > 0) {
-        harness__buf_printf(b, "count\tleaked_fds\t%d\n", extra_fds);
-        describe_leaked_fds(b);
-    }
-    put_measurements(b, true);
+    harness__put_leaked_fds(b, &base);
+    harness__put_measurements(b, &state, true, atomic_load(&last_other_exit), base.chans);
     harness__buf_puts(b, "end\n");
     if (b->buf)
-        write_all(ca->result_fd, b->buf, b->len);
+        harness__write_all(ca->result_fd, b->buf, b->len);
 }
 
 /* -------------------------------------------------------------- The run */
@@ -446,7 +281,7 @@ void harness__child_run(const harness_child_args *a)
     csp_debug_set_noise(a->o->noise);
     csp_debug_set_seed(a->o->seed * 0x9e3779b97f4a7c15ull + a->run);
     harness__sanitizer_warmup();
-    take_baseline();
+    harness__take_baseline(&base);
 
     csp_go(entry_task, NULL, "main");
     if (monitor_until_entry_returns())

@@ -91,6 +91,31 @@ int harness__stack_from_ucontext(void *ucv, uintptr_t *pcs, int max);
 /* The stack to show for the calling thread's task (a crash handler's). */
 void harness__set_own_stack(const uintptr_t *pcs, int n);
 
+/* ------------------------------------------------- Evidence (evidence.c) */
+
+typedef struct {
+    int fds, threads, runtime_threads;
+    long chans;
+    bool fd_open[1024];
+} harness_baseline;
+
+void harness__write_all(int fd, const char *p, size_t n);
+int  harness__count_fds(void);
+int  harness__count_threads(void);
+void harness__take_baseline(harness_baseline *base);
+void harness__put_leaked_fds(harness_buf *b, const harness_baseline *base);
+void harness__put_verdict(harness_buf *b, harness_verdict v, const char *msg);
+/* Failures, resource and latency bounds, races, output and live channels
+ * that the program recorded in s. judge_marks: the run is over, so a mark's
+ * latency (until last_other_exit) can be judged. */
+void harness__put_measurements(harness_buf *b, harness_state *s, bool judge_marks,
+                               csp_duration last_other_exit, long baseline_chans);
+
+/* Fatal signals in a forked run become CRASH records on fd. claim (may be
+ * NULL) decides who reports when several things end a run at once; extra
+ * (may be NULL) adds records (controlled mode: the schedule). */
+void harness__install_crash_handlers(int fd, bool (*claim)(void), void (*extra)(harness_buf *b));
+
 /* -------------------------------------------------------------- Child side */
 
 typedef struct {
@@ -122,6 +147,12 @@ typedef struct {
     unsigned leaked_tasks, leaked_tickers, leaked_threads, leaked_fds, races;
     long live_chans;
     int signal;
+    /* Controlled mode. */
+    char *schedule, *decisions, *error;
+    unsigned schedules_run;
+    bool exhausted, wall;
+    uint64_t steps;
+    csp_duration virtual_time;
 } harness_outcome;
 
 /* Parses a child's records into an outcome (symbolizing, applying the

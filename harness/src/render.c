@@ -196,11 +196,34 @@ void harness__parse_records(char *records, const harness_options *o, harness_out
                 out->races = (unsigned)v;
             else if (!strcmp(f[1], "signal"))
                 out->signal = (int)v;
+            else if (!strcmp(f[1], "schedules_run"))
+                out->schedules_run = (unsigned)v;
+            else if (!strcmp(f[1], "steps"))
+                out->steps = (uint64_t)strtoull(f[2], NULL, 10);
+            else if (!strcmp(f[1], "virtual_time"))
+                out->virtual_time = strtoll(f[2], NULL, 10);
         } else if (!strcmp(f[0], "fds") && n >= 2) {
             fds_text = f[1];
         } else if (!strcmp(f[0], "output") && n >= 2) {
             free(out->output);
             out->output = strdup(f[1]);
+        } else if (!strcmp(f[0], "seen") && n >= 2) {
+            int v = harness_verdict_parse(f[1]);
+            if (v >= 0)
+                out->seen |= 1u << v;
+        } else if (!strcmp(f[0], "schedule") && n >= 2) {
+            free(out->schedule);
+            out->schedule = strdup(f[1]);
+        } else if (!strcmp(f[0], "decisions") && n >= 2) {
+            free(out->decisions);
+            out->decisions = strdup(f[1]);
+        } else if (!strcmp(f[0], "error") && n >= 2) {
+            free(out->error);
+            out->error = strdup(f[1]);
+        } else if (!strcmp(f[0], "exhausted")) {
+            out->exhausted = true;
+        } else if (!strcmp(f[0], "wall")) {
+            out->wall = true;
         } else if (!strcmp(f[0], "end")) {
             ended = true;
         }
@@ -255,5 +278,8 @@ void harness__outcome_free(harness_outcome *out)
     free(out->dump);
     free(out->output);
     free(out->log);
+    free(out->schedule);
+    free(out->decisions);
+    free(out->error);
     memset(out, 0, sizeof *out);
 }

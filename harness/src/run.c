@@ -5,7 +5,7 @@
  * polls the child's result and log pipes against the wall deadline, asks the
  * child for a dump with SIGQUIT when the deadline passes, SIGKILLs it if it
  * does not answer, and always reaps it. */
-#include "hinternal.h"
+#include "strategy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +68,8 @@ harness_options harness_defaults(void)
         .timeout = 60 * CSP_SECOND,
         .max_steps = 100000,
         .leak_grace = 500 * CSP_MILLISECOND,
+        .choice_bound = 2,
+        .horizon = 3600 * CSP_SECOND,
     };
 }
 
@@ -82,6 +84,7 @@ void harness_result_free(harness_result *r)
     free(r->message);
     free(r->output);
     free(r->log);
+    free(r->decisions);
     memset(r, 0, sizeof *r);
 }
 
@@ -105,9 +108,6 @@ static int validate(void (*entry)(void *), const harness_options *o, harness_res
         return fail_with(r, "harness_run: mode %d is not HARNESS_FREE or HARNESS_CONTROLLED", (int)o->mode);
     if ((unsigned)o->strategy > HARNESS_BYTES)
         return fail_with(r, "harness_run: strategy %d is not RANDOM, PCT, EXHAUSTIVE or BYTES", (int)o->strategy);
-    if (o->mode == HARNESS_CONTROLLED)
-        return fail_with(r, "harness_run: HARNESS_CONTROLLED needs the fibers backend, "
-                            "which this build does not have yet; use HARNESS_FREE");
     if (o->schedules == 0 || o->schedules > 1000000)
         return fail_with(r, "harness_run: schedules is %u; accepted: 1 to 1000000", o->schedules);
     if (o->hang_after < 0 || o->timeout < 0 || o->leak_grace < 0)
@@ -119,9 +119,30 @@ static int validate(void (*entry)(void *), const harness_options *o, harness_res
         return fail_with(r, "harness_run: noise is %u permille; accepted: 0 to 1000", o->noise);
     if (o->fd_limit < 0 || o->fd_limit > 1 << 20)
         return fail_with(r, "harness_run: fd_limit is %d; accepted: 0 (unchanged) to 1048576", o->fd_limit);
-    if (o->replay)
+    if (o->replay && o->mode == HARNESS_FREE)
         return fail_with(r, "harness_run: free-mode runs are not reproducible, so there is "
                             "nothing to replay; replay needs HARNESS_CONTROLLED");
+    if (o->mode == HARNESS_CONTROLLED) {
+        if (o->max_steps == 0 && o->timeout == 0)
+            return fail_with(r, "harness_run: controlled mode needs max_steps or timeout, "
+                                "so that a livelock ends");
+        if (o->strategy == HARNESS_BYTES && !o->bytes && o->nbytes)
+            return fail_with(r, "harness_run: strategy BYTES with nbytes %zu but bytes NULL", o->nbytes);
+        if (o->strategy == HARNESS_PCT && (o->pct_depth < 1 || o->pct_depth > 64))
+            return fail_with(r, "harness_run: pct_depth is %u; accepted: 1 to 64", o->pct_depth);
+        if (o->horizon < 0)
+            return fail_with(r, "harness_run: horizon must not be negative");
+        if (o->replay) {
+            harness_strategy_state st;
+            harness__strategy_init(&st, o);
+            const char *err = harness__schedule_parse(o->replay, &st);
+            harness__strategy_free(&st);
+            if (err)
+                return fail_with(r, "harness_run: bad schedule \"%.80s\": %s", o->replay, err);
+        }
+        if (o->noise)
+            return fail_with(r, "harness_run: noise applies to free mode only");
+    }
     if (o->in_process && o->fd_limit)
         return fail_with(r, "harness_run: fd_limit needs a forked run (in_process is set)");
     return 0;
@@ -184,7 +205,10 @@ static void run_forked(void (*entry)(void *), void *arg, const harness_options *
             close(devnull);
         }
         harness_child_args a = { entry, arg, o, res[1], true, run };
-        harness__child_run(&a);
+        if (o->mode == HARNESS_CONTROLLED)
+            harness__controlled_run(&a);
+        else
+            harness__child_run(&a);
         _exit(0);
     }
     close(res[1]);
@@ -287,7 +311,10 @@ static void run_in_process(void (*entry)(void *), void *arg, const harness_optio
         return;
     }
     harness_child_args a = { entry, arg, o, fd, false, run };
-    harness__child_run(&a);
+    if (o->mode == HARNESS_CONTROLLED)
+        harness__controlled_run(&a);
+    else
+        harness__child_run(&a);
     off_t size = lseek(fd, 0, SEEK_END);
     char *rec = size > 0 ? malloc((size_t)size + 1) : NULL;
     if (rec && pread(fd, rec, (size_t)size, 0) == size) {
@@ -338,7 +365,8 @@ int harness_run(void (*entry)(void *), void *arg, const harness_options *o, harn
     nested = true;
     char *first_output = NULL;
     bool have_first = false;
-    for (unsigned i = 0; i < o->schedules; i++) {
+    unsigned forks = o->mode == HARNESS_CONTROLLED ? 1 : o->schedules;
+    for (unsigned i = 0; i < forks; i++) {
         harness_outcome out = {0};
         if (o->in_process)
             run_in_process(entry, arg, o, i + 1, &out);
@@ -389,17 +417,52 @@ int harness_run(void (*entry)(void *), void *arg, const harness_options *o, harn
             r->live_chans = out.live_chans;
             r->races = out.races;
             r->signal = out.signal;
-            char sched[128];
-            snprintf(sched, sizeof sched, "v1:free:seed=%" PRIu64 ":noise=%u:run=%u",
-                     o->seed, o->noise, i + 1);
             free(r->schedule);
-            r->schedule = strdup(sched);
+            if (out.schedule) {
+                r->schedule = out.schedule;
+                out.schedule = NULL;
+            } else {
+                char sched[128];
+                snprintf(sched, sizeof sched, "v1:free:seed=%" PRIu64 ":noise=%u:run=%u",
+                         o->seed, o->noise, i + 1);
+                r->schedule = strdup(sched);
+            }
+            free(r->decisions);
+            r->decisions = out.decisions;
+            out.decisions = NULL;
+            r->steps = out.steps;
+            r->virtual_time = out.virtual_time;
+        }
+        if (o->mode == HARNESS_CONTROLLED) {
+            r->schedules_run = out.schedules_run;
+            r->exhausted = out.exhausted;
+            if (out.error) {
+                char *e = out.error;
+                out.error = NULL;
+                harness__outcome_free(&out);
+                harness_result_free(r);
+                fail_with(r, "harness_run: %s", e);
+                free(e);
+                free(first_output);
+                nested = false;
+                return -1;
+            }
         }
         harness__outcome_free(&out);
         if (r->verdict != HARNESS_PASS && !o->keep_going)
             break;
     }
     free(first_output);
+    if (r->verdict == HARNESS_PASS && o->mode == HARNESS_CONTROLLED) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "no bug observed in %u schedule%s%s", r->schedules_run,
+                 r->schedules_run == 1 ? "" : "s",
+                 r->exhausted ? " (the bounded space is exhausted)"
+                 : r->schedules_run < o->schedules && !o->replay
+                     ? " (stopped by the wall bound)" : "");
+        free(r->message);
+        r->message = strdup(msg);
+    }
     if (!r->message)
         r->message = strdup(r->verdict == HARNESS_PASS ? "no bug observed" : "");
     nested = false;

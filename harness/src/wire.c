@@ -211,16 +211,17 @@ void harness__write_tasks(harness_buf *b, bool ask_running)
 {
     size_t total = csp_debug_tasks(snapshot, MAX_TASKS);
     size_t n = total < MAX_TASKS ? total : MAX_TASKS;
-    int my_tid = (int)syscall(SYS_gettid);
+    uint64_t self = csp_debug_current_task();
     csp_duration now = csp_now();
     for (size_t i = 0; i < n; i++) {
         csp_debug_task *t = &snapshot[i];
-        if (t->state == CSP_DEBUG_RUNNING && t->tid == my_tid && own_npcs >= 0) {
+        bool is_self = self && t->id == self;
+        if (t->state == CSP_DEBUG_RUNNING && is_self && own_npcs >= 0) {
             t->npcs = own_npcs;   /* a crash: where the signal interrupted it */
             memcpy(t->pcs, own_pcs, (size_t)own_npcs * sizeof *own_pcs);
-        } else if (t->state == CSP_DEBUG_RUNNING && t->tid == my_tid) {
+        } else if (t->state == CSP_DEBUG_RUNNING && is_self) {
             t->npcs = csp_debug_stack_here(t->pcs, CSP_DEBUG_MAX_PCS, 0);
-        } else if (t->state != CSP_DEBUG_PARKED && ask_running && t->tid > 0) {
+        } else if (t->state != CSP_DEBUG_PARKED && ask_running && t->tid > 0 && t->npcs == 0) {
             t->npcs = ask_stack(t->tid, t->pcs);
         }
         harness__buf_printf(b, "task\t%llu\t", (unsigned long long)t->id);

@@ -65,6 +65,9 @@ typedef struct {
 } csp_debug_quiet;
 void csp_debug_quiescence(csp_debug_quiet *q, const csp_task *exclude);
 
+/* The id of the task running on this thread, 0 if none (never adopts). */
+uint64_t csp_debug_current_task(void);
+
 /* Progress (DESIGN §3): bumps on every change of state. */
 uint64_t csp_debug_progress(void);
 /* csp_now() when a task last finished (0 if none has). */

@@ -102,6 +102,17 @@ static CSP_RT bool waitq_has_live(const csp_waitq *q)
 
 /* ------------------------------------------------------------ Make / free */
 
+/* End of a controlled run: whatever waits on it is gone too. */
+static CSP_RT void chan_destroy(csp_object *o)
+{
+    csp_chan *c = (csp_chan *)o;
+    if (c->timer)
+        csp__timer_free(c->timer);   /* its heap went with the run */
+    free(c->buf);
+    free(c);
+    atomic_fetch_sub(&csp__live_chans, 1);
+}
+
 CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
 {
     csp__self();
@@ -118,6 +129,7 @@ CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
     c->name = name ? name : "chan";
     c->obj.queues[0] = &c->recvq;
     c->obj.queues[1] = &c->sendq;
+    c->obj.destroy = chan_destroy;
     csp__object_register(&c->obj);
     atomic_fetch_add(&csp__live_chans, 1);
     return c;

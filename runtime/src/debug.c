@@ -44,6 +44,8 @@ static CSP_RT void fill_task(csp_debug_task *d, const csp_task *t, const csp_tas
         d->npcs = n;
     } else {
         d->state = CSP_DEBUG_RUNNING;
+        if (csp__backend->stack_of)
+            d->npcs = csp__backend->stack_of((csp_task *)t, d->pcs, CSP_DEBUG_MAX_PCS);
     }
 }
 
@@ -124,6 +126,8 @@ CSP_RT void csp_debug_quiescence(csp_debug_quiet *q, const csp_task *exclude)
     struct quiet_ctx c = { q, exclude };
     csp__registry_foreach(count_task, &c);
 }
+
+CSP_RT uint64_t csp_debug_current_task(void) { return csp__current ? csp__current->id : 0; }
 
 CSP_RT uint64_t csp_debug_progress(void) { return csp__progress_total(); }
 CSP_RT csp_duration csp_debug_last_task_exit(void) { return atomic_load(&csp__last_task_exit); }

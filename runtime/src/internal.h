@@ -93,6 +93,10 @@ struct csp_task {
      * gp.param). Read by the task after it wakes. */
     struct csp_waiter *fired;
 
+    /* Fibers backend. */
+    void *backend;               /* its fiber */
+    bool runnable;               /* on the run queue */
+
     /* Threads backend. */
     _Atomic int wake;            /* 0 none, 1 posted, 2 parker asleep */
     int tid;
@@ -140,7 +144,14 @@ typedef struct csp_object {
     struct csp_object *obj_next, *obj_prev;   /* under the object registry lock */
     csp_lock lock;                            /* the object's own lock */
     csp_waitq *queues[2];                     /* its waiter queues (NULL if fewer) */
+    void (*destroy)(struct csp_object *o);    /* frees it without checks (end of a run) */
+    uint64_t run;                             /* the controlled run that made it, or 0 */
 } csp_object;
+
+/* Objects made between begin and end of a controlled run are destroyed at
+ * its end (DESIGN §2: runtime objects made during a run go with the run). */
+void csp__objects_begin_run(void);
+void csp__objects_end_run(void);
 
 void csp__object_register(csp_object *o);
 void csp__object_unregister(csp_object *o);
@@ -209,12 +220,16 @@ typedef struct csp_backend {
     void (*timer_foreach)(void (*fn)(const csp_timer *tm, void *arg), void *arg);
     /* A number in [0, k). */
     size_t (*choose)(size_t k, enum csp_choice what);
+    /* The stack of a task that is suspended but not parked (a runnable
+     * fiber), from its saved context; NULL where tasks are threads. */
+    int (*stack_of)(csp_task *t, uintptr_t *pcs, int max);
     /* Ends the current task's program (or run). Never returns. */
     CSP_NORETURN void (*panic)(const char *msg);
 } csp_backend;
 
 extern const csp_backend *csp__backend;
 extern const csp_backend csp__threads_backend;
+extern const csp_backend csp__fibers_backend;
 
 /* Parked and not yet readied. A task whose wake-up is posted but which the
  * kernel has not run yet is runnable, not blocked: deadlock checks must
@@ -246,6 +261,8 @@ void csp__ready(csp_task *t);
 void csp__registry_add(csp_task *t);
 void csp__registry_remove(csp_task *t);
 csp_task *csp__task_alloc(const char *name);
+/* Sets the next task id; returns the one it replaces. */
+uint64_t csp__reset_task_ids(uint64_t next);
 void csp__task_free(csp_task *t);
 /* Calls fn for every live task, with the registry locked. */
 void csp__registry_foreach(void (*fn)(csp_task *t, void *arg), void *arg);

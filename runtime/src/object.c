@@ -15,10 +15,12 @@ static csp_lock objects_lock = CSP_LOCK_INIT;
 static csp_object *objects_head;
 static csp_object **fork_locked;   /* prepare → parent/child */
 static size_t fork_nlocked;
+static uint64_t current_run, run_counter;
 
 CSP_RT void csp__object_register(csp_object *o)
 {
     csp_lock_acquire(&objects_lock);
+    o->run = current_run;
     o->obj_prev = NULL;
     o->obj_next = objects_head;
     if (objects_head)
@@ -37,6 +39,40 @@ CSP_RT void csp__object_unregister(csp_object *o)
     if (o->obj_next)
         o->obj_next->obj_prev = o->obj_prev;
     csp_lock_release(&objects_lock);
+}
+
+CSP_RT void csp__objects_begin_run(void)
+{
+    csp_lock_acquire(&objects_lock);
+    current_run = ++run_counter;
+    csp_lock_release(&objects_lock);
+}
+
+CSP_RT void csp__objects_end_run(void)
+{
+    csp_lock_acquire(&objects_lock);
+    csp_object *o = objects_head, *doomed = NULL;
+    while (o) {
+        csp_object *next = o->obj_next;
+        if (o->run == current_run && current_run) {
+            if (o->obj_prev)
+                o->obj_prev->obj_next = o->obj_next;
+            else
+                objects_head = o->obj_next;
+            if (o->obj_next)
+                o->obj_next->obj_prev = o->obj_prev;
+            o->obj_next = doomed;
+            doomed = o;
+        }
+        o = next;
+    }
+    current_run = 0;
+    csp_lock_release(&objects_lock);
+    while (doomed) {
+        o = doomed;
+        doomed = o->obj_next;
+        o->destroy(o);
+    }
 }
 
 static CSP_RT int by_address(const void *a, const void *b)

@@ -134,7 +134,7 @@ CSP_RT void csp__print_stack(FILE *out, const uintptr_t *pcs, int n)
         csp_frame_info f;
         csp__symbolize(pcs[i], false, &f);
         bool rt = is_runtime_frame(&f);
-        if (leading && rt && i + 1 < n)
+        if (leading && rt)
             continue;
         /* Past the user's frames, the runtime again: a task's start. */
         if (!leading && rt)

@@ -28,6 +28,8 @@ struct csp_mutex {
     char race;
 };
 
+static CSP_RT void object_free(csp_object *o) { free(o); }
+
 /* ------------------------------------------------------------ Wait groups */
 
 CSP_RT csp_waitgroup *csp_wg_make(void)
@@ -37,6 +39,7 @@ CSP_RT csp_waitgroup *csp_wg_make(void)
     if (!wg)
         csp_panic("csp_wg_make: out of memory");
     wg->obj.queues[0] = &wg->waiters;
+    wg->obj.destroy = object_free;
     csp__object_register(&wg->obj);
     return wg;
 }
@@ -120,6 +123,7 @@ CSP_RT csp_mutex *csp_mutex_make(const char *name)
         csp_panic("csp_mutex_make: out of memory");
     m->name = name ? name : "mutex";
     m->obj.queues[0] = &m->waiters;
+    m->obj.destroy = object_free;
     csp__object_register(&m->obj);
     return m;
 }

@@ -119,6 +119,8 @@ CSP_RT csp_task *csp__task_alloc(const char *name)
 
 CSP_RT void csp__task_free(csp_task *t) { free(t); }
 
+CSP_RT uint64_t csp__reset_task_ids(uint64_t next) { return atomic_exchange(&next_task_id, next); }
+
 CSP_RT void csp__set_seed(uint64_t seed) { atomic_store(&rng_seed, seed); }
 
 CSP_RT uint64_t csp__rand(csp_task *t)
@@ -297,11 +299,12 @@ CSP_RT void csp__format_wait(const csp_task *t, bool is_self, char *buf, size_t 
         } else if (p->object) {
             APPEND(" \"%s\"", p->object);
         }
-    } else {
+    } else if (is_self || csp__backend == &csp__threads_backend) {
         /* Threads backend: a task that is not parked is on its thread, which
          * the kernel runs; there is no separate run queue to be in. */
-        (void)is_self;
         APPEND("running");
+    } else {
+        APPEND("runnable");   /* a fiber waiting for the scheduler */
     }
 #undef APPEND
 }

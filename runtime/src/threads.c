@@ -11,6 +11,7 @@
  * Lock order: timer_lock, then a channel lock (a fire sends on its channel),
  * then the registry lock. */
 #include "internal.h"
+#include "timerheap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -211,104 +212,22 @@ static CSP_RT size_t threads_choose(size_t k, enum csp_choice what)
 /* ----------------------------------------------------------------- Timers */
 
 static csp_lock timer_lock = CSP_LOCK_INIT;
-static csp_timer **heap;          /* under timer_lock */
-static size_t heap_len, heap_cap;
-static uint64_t timer_seq;
+static csp_timerheap heap;        /* under timer_lock */
 static bool timer_thread_running;
 static _Atomic int timer_wake_word;
-
-static CSP_RT bool timer_less(const csp_timer *a, const csp_timer *b)
-{
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
-}
-
-static CSP_RT void heap_set(size_t i, csp_timer *tm)
-{
-    heap[i] = tm;
-    tm->heap_index = (int)i;
-}
-
-static CSP_RT void heap_up(size_t i)
-{
-    csp_timer *tm = heap[i];
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!timer_less(tm, heap[parent]))
-            break;
-        heap_set(i, heap[parent]);
-        i = parent;
-    }
-    heap_set(i, tm);
-}
-
-static CSP_RT void heap_down(size_t i)
-{
-    csp_timer *tm = heap[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= heap_len)
-            break;
-        if (c + 1 < heap_len && timer_less(heap[c + 1], heap[c]))
-            c++;
-        if (!timer_less(heap[c], tm))
-            break;
-        heap_set(i, heap[c]);
-        i = c;
-    }
-    heap_set(i, tm);
-}
-
-static CSP_RT void heap_push(csp_timer *tm)
-{
-    if (heap_len == heap_cap) {
-        size_t ncap = heap_cap ? heap_cap * 2 : 64;
-        csp_timer **n = realloc(heap, ncap * sizeof *n);
-        CSP_ASSERT(n != NULL);
-        heap = n;
-        heap_cap = ncap;
-    }
-    tm->seq = ++timer_seq;
-    heap_set(heap_len++, tm);
-    heap_up(heap_len - 1);
-}
-
-static CSP_RT void heap_remove(csp_timer *tm)
-{
-    size_t i = (size_t)tm->heap_index;
-    CSP_ASSERT(i < heap_len && heap[i] == tm);
-    tm->heap_index = -1;
-    heap_len--;
-    if (i == heap_len)
-        return;
-    csp_timer *moved = heap[heap_len];
-    heap_set(i, moved);
-    heap_down(i);
-    heap_up((size_t)moved->heap_index);
-}
 
 /* Fires every timer due at the earliest deadline, in a chosen order. */
 static CSP_RT void fire_due_batch(csp_duration now)
 {
     csp_timer *batch[64];
-    size_t n = 0;
-    csp_duration when = heap[0]->when;
-    while (heap_len > 0 && heap[0]->when == when && n < 64) {
-        csp_timer *tm = heap[0];
-        heap_remove(tm);
-        batch[n++] = tm;
-    }
+    size_t n = csp__th_pop_earliest(&heap, batch, 64);
     while (n > 0) {
         size_t i = n > 1 ? threads_choose(n, CSP_CHOOSE_TIMER) : 0;
         csp_timer *tm = batch[i];
         batch[i] = batch[--n];
         csp__timer_fire(tm, now);
-        if (tm->period > 0 && tm->heap_index < 0) {
-            /* Next tick on the period grid, dropping ticks we were late for. */
-            tm->when += tm->period;
-            if (tm->when <= now)
-                tm->when += ((now - tm->when) / tm->period + 1) * tm->period;
-            heap_push(tm);
-        }
+        if (tm->period > 0 && tm->heap_index < 0)
+            csp__th_rearm(&heap, tm, now);
     }
 }
 
@@ -318,9 +237,9 @@ static CSP_RT void *timer_thread_main(void *arg)
     csp_lock_acquire(&timer_lock);
     for (;;) {
         csp_duration now = threads_now();
-        while (heap_len > 0 && heap[0]->when <= now)
+        while (heap.len > 0 && heap.a[0]->when <= now)
             fire_due_batch(now);
-        int64_t timeout = heap_len > 0 ? heap[0]->when - now : -1;
+        int64_t timeout = heap.len > 0 ? heap.a[0]->when - now : -1;
         int seen = atomic_load(&timer_wake_word);
         csp_lock_release(&timer_lock);
         csp__futex_wait(&timer_wake_word, seen, timeout);
@@ -353,9 +272,9 @@ static CSP_RT void threads_timer_arm(csp_timer *tm)
 {
     csp_lock_acquire(&timer_lock);
     CSP_ASSERT(tm->heap_index < 0);
-    heap_push(tm);
+    csp__th_push(&heap, tm);
     start_timer_thread();
-    bool first = heap[0] == tm;
+    bool first = heap.a[0] == tm;
     csp_lock_release(&timer_lock);
     if (first) {
         atomic_fetch_add(&timer_wake_word, 1);
@@ -368,7 +287,7 @@ static CSP_RT bool threads_timer_disarm(csp_timer *tm)
     csp_lock_acquire(&timer_lock);
     bool armed = tm->heap_index >= 0;
     if (armed)
-        heap_remove(tm);
+        csp__th_remove(&heap, tm);
     /* A periodic timer being fired right now is not in the heap; marking it
      * with period 0 would race with the fire loop, which holds timer_lock —
      * so it cannot be firing now: we hold the lock. */
@@ -380,8 +299,8 @@ static CSP_RT bool threads_timer_disarm(csp_timer *tm)
 static CSP_RT void threads_timer_foreach(void (*fn)(const csp_timer *tm, void *arg), void *arg)
 {
     csp_lock_acquire(&timer_lock);
-    for (size_t i = 0; i < heap_len; i++)
-        fn(heap[i], arg);
+    for (size_t i = 0; i < heap.len; i++)
+        fn(heap.a[i], arg);
     csp_lock_release(&timer_lock);
 }
 
@@ -415,18 +334,7 @@ static CSP_RT void fork_parent(void)
 
 /* In the child: sleep timers belong to the parent's other tasks, and live on
  * their stacks, which the child's new threads will reuse. Drop them. */
-static CSP_RT void drop_sleep_timers(void)
-{
-    size_t keep = 0;
-    for (size_t i = 0; i < heap_len; i++)
-        if (heap[i]->kind != CSP_TIMER_WAKE)
-            heap[keep++] = heap[i];
-    heap_len = keep;
-    for (size_t i = 0; i < heap_len; i++)
-        heap[i]->heap_index = (int)i;
-    for (size_t i = heap_len / 2; i-- > 0;)
-        heap_down(i);
-}
+static CSP_RT bool is_sleep_timer(const csp_timer *tm) { return tm->kind == CSP_TIMER_WAKE; }
 
 static CSP_RT void fork_child(void)
 {
@@ -435,13 +343,13 @@ static CSP_RT void fork_child(void)
         self->tid = (int)syscall(SYS_gettid);
     csp__registry_after_fork_child(self);
     csp__objects_fork_child();
-    drop_sleep_timers();
+    csp__th_filter(&heap, is_sleep_timer);
     atomic_store(&park_spins, -1);   /* the child may have other CPUs */
     park_spin_count();
     atomic_store(&timer_lock.v, 0);
     timer_thread_running = false;
     atomic_store(&csp__runtime_threads, 0);
-    if (heap_len > 0) {
+    if (heap.len > 0) {
         csp_lock_acquire(&timer_lock);
         start_timer_thread();
         csp_lock_release(&timer_lock);

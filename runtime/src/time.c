@@ -10,9 +10,12 @@
 #include <stdlib.h>
 
 struct csp_ticker {
+    csp_object obj;              /* no lock or queues: only for reclaiming */
     csp_timer timer;
-    csp_chan *chan;
+    csp_chan *chan;              /* an object of its own */
 };
+
+static CSP_RT void ticker_destroy(csp_object *o) { free(o); }
 
 CSP_RT csp_duration csp_now(void) { return csp__backend->now(); }
 
@@ -84,6 +87,8 @@ CSP_RT __attribute__((noinline)) csp_ticker *csp_ticker_make(csp_duration d)
     t->timer.period = d;
     t->timer.when = csp__backend->now() + d;
     t->timer.created_pc = (uintptr_t)__builtin_return_address(0);
+    t->obj.destroy = ticker_destroy;
+    csp__object_register(&t->obj);
     csp__backend->timer_arm(&t->timer);
     return t;
 }
@@ -108,6 +113,7 @@ CSP_RT void csp_ticker_free(csp_ticker *t)
         return;
     csp__backend->timer_disarm(&t->timer);
     csp__chan_free_ticker(t->chan);
+    csp__object_unregister(&t->obj);
     free(t);
 }
 

@@ -1,0 +1,87 @@
+/* csp_sched.h — controlled mode: the fibers backend and the hooks through which
+ * a scheduler strategy makes every decision of a run (DESIGN.md §2, "one
+ * seam, two backends"). The harness drives it; the strategies (random, PCT,
+ * bytes, exhaustive) live in harness/.
+ *
+ * A run is a fresh world on the calling OS thread: `entry` becomes task 1,
+ * every task is a fiber with its own pooled stack, time is virtual (it jumps
+ * to the next timer when nothing can run, like Go's testing/synctest), and
+ * every decision — which runnable task runs next, which ready select case
+ * proceeds, which of several timers due at one instant fires first — is
+ * asked of the hooks, so a run is exactly reproducible from its decisions.
+ *
+ * A decision with one option is never asked. A preemption is a pick of
+ * another task while the current one could go on. */
+#ifndef CSP_SCHED_H
+#define CSP_SCHED_H
+
+#include "csp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    CSP_DECIDE_RUN,       /* which runnable task runs next */
+    CSP_DECIDE_SELECT,    /* which ready select case proceeds */
+    CSP_DECIDE_TIMER,     /* which of the timers due at one instant fires first */
+} csp_decision_kind;
+
+typedef struct {
+    void *ctx;
+    /* One decision among n >= 2 options; returns an index in [0, n).
+     * RUN: options are the runnable tasks' ids in ascending order (ids[]),
+     * `current` is the index of the task that was running and could go on,
+     * or -1 if it blocked or finished (then no pick is a preemption).
+     * SELECT / TIMER: ids is NULL, current is -1. A return >= n, or a call to
+     * csp_sched_abort from inside, ends the run (a replay that does not fit). */
+    size_t (*decide)(void *ctx, csp_decision_kind kind, size_t n,
+                     const uint64_t *ids, int current);
+    /* A task was made (PCT gives it a priority); may be NULL. */
+    void (*spawned)(void *ctx, uint64_t id);
+} csp_sched_hooks;
+
+typedef enum {
+    CSP_RUN_QUIESCENT,    /* entry returned and nothing can run any more */
+    CSP_RUN_DEADLOCK,     /* nothing can run, entry has not returned, no timer can wake a task */
+    CSP_RUN_STEPS,        /* more than max_steps decisions or scheduling points: livelock */
+    CSP_RUN_HORIZON,      /* virtual time passed the horizon while entry had returned */
+    CSP_RUN_ABORTED,      /* csp_sched_abort (a panic, a harness verdict, a bad replay) */
+} csp_run_end;
+
+typedef struct {
+    uint64_t max_steps;       /* scheduling points in one run; 0: unbounded */
+    csp_duration horizon;     /* after entry returns, how much virtual time may pass */
+} csp_run_limits;
+
+typedef struct {
+    uint64_t steps;           /* scheduling points passed */
+    uint64_t decisions;       /* decisions asked of the hooks */
+    uint64_t preemptions;     /* RUN decisions that switched away from a task that could go on */
+    csp_duration virtual_now; /* csp_now() at the end */
+    bool entry_returned;
+} csp_run_stats;
+
+/* Runs entry(arg) as task 1 of a fresh world under the hooks. Returns how the
+ * run ended; the tasks and objects it left stay inspectable (csp_debug_tasks,
+ * csp_debug_timers) until csp_sched_reset. Not re-entrant; call it from a
+ * thread that is not a task. */
+csp_run_end csp_sched_run(void (*entry)(void *), void *arg, const csp_sched_hooks *hooks,
+                          const csp_run_limits *limits, csp_run_stats *stats);
+
+/* Ends the run in progress from inside a task or a hook (never returns when
+ * called from a task). */
+void csp_sched_abort(void);
+
+/* Reclaims everything the last run left: every task (leaked ones included,
+ * their stacks go back to the pool), channel, wait group, mutex, ticker and
+ * timer made during it, and restores the threads backend. */
+void csp_sched_reset(void);
+
+/* True while csp_sched_run is running (inside a task or a hook). */
+bool csp_sched_active(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CSP_SCHED_H */
