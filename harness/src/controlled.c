@@ -30,22 +30,24 @@ static harness_strategy_state st;
 static harness_baseline base;
 static csp_duration last_other_exit;
 static char panic_msg[512];
-static harness_buf panic_dump;
 static bool panicked;
 static volatile sig_atomic_t wall_expired;
 static volatile unsigned current_run;
 
 /* ------------------------------------------------------------------ Hooks */
 
-static CSP_NORETURN void on_panic(const char *msg)
+/* Runs in the panicking task's fiber: only records (quietly, for TSan) and
+ * ends the run; the dump is taken from the scheduler, where the panicking
+ * fiber's stack is walked from its saved context. */
+static HARNESS_QUIET CSP_NORETURN void on_panic(const char *msg)
 {
     if (!panicked) {
         panicked = true;
-        snprintf(panic_msg, sizeof panic_msg, "%s", msg);
-        harness__buf_printf(&panic_dump, "head\tpanic: ");
-        harness__buf_escaped(&panic_dump, msg);
-        harness__buf_puts(&panic_dump, "\n");
-        harness__write_tasks(&panic_dump, false);
+        volatile char *d = panic_msg;
+        size_t i = 0;
+        for (; msg[i] && i + 1 < sizeof panic_msg; i++)
+            d[i] = msg[i];
+        d[i] = 0;
     }
     csp_sched_abort();
     abort();   /* unreachable: abort from a task does not return */
@@ -164,7 +166,10 @@ static void evaluate(run_report *r, csp_run_end end, const csp_run_stats *stats,
     char msg[256];
     if (panicked) {
         harness__put_verdict(b, HARNESS_PANIC, panic_msg);
-        harness__buf_puts(b, panic_dump.buf ? panic_dump.buf : "");
+        harness__buf_printf(b, "head\tpanic: ");
+        harness__buf_escaped(b, panic_msg);
+        harness__buf_puts(b, "\n");
+        harness__write_tasks(b, false);
     } else if (end == CSP_RUN_DEADLOCK) {
         csp_debug_quiet q;
         csp_debug_quiescence(&q, NULL);
@@ -235,8 +240,6 @@ static void reset_run_state(void)
         state.marks[i].at = state.marks[i].bound = -1;
     last_other_exit = 0;
     panicked = false;
-    free(panic_dump.buf);
-    panic_dump = (harness_buf){0};
 }
 
 /* ---------------------------------------------------------------- Driver */

@@ -34,9 +34,13 @@
 
 #define STARVE_LIMIT 2000
 
+/* The decision path runs inside whichever task's fiber reaches a decision:
+ * like the runtime, it must be invisible to TSan (HARNESS_QUIET), or it would
+ * order tasks that Go's memory model leaves unordered. */
+
 /* ----------------------------------------------------------------- Random */
 
-static uint64_t splitmix(uint64_t *s)
+HARNESS_QUIET static uint64_t splitmix(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -44,11 +48,11 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static size_t below(uint64_t *s, size_t n) { return (size_t)(splitmix(s) % n); }
+HARNESS_QUIET static size_t below(uint64_t *s, size_t n) { return (size_t)(splitmix(s) % n); }
 
 /* ------------------------------------------------------------ Decisions */
 
-static void record(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current, size_t pick)
+HARNESS_QUIET static void record(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current, size_t pick)
 {
     if (st->ndec == st->capdec) {
         st->capdec = st->capdec ? 2 * st->capdec : 256;
@@ -65,13 +69,13 @@ static void record(harness_strategy_state *st, csp_decision_kind kind, size_t n,
         .current = current >= 0 ? (uint32_t)current : 0 };
 }
 
-static size_t default_pick(csp_decision_kind kind, int current)
+HARNESS_QUIET static size_t default_pick(csp_decision_kind kind, int current)
 {
     return kind == CSP_DECIDE_RUN && current >= 0 ? (size_t)current : 0;
 }
 
 /* PCT: the priority of task id (grows the table as ids appear). */
-static int64_t *prio_slot(harness_strategy_state *st, uint64_t id)
+HARNESS_QUIET static int64_t *prio_slot(harness_strategy_state *st, uint64_t id)
 {
     if (id >= st->nprio) {
         size_t n = st->nprio ? st->nprio : 64;
@@ -88,7 +92,7 @@ static int64_t *prio_slot(harness_strategy_state *st, uint64_t id)
     return &st->prio[id];
 }
 
-static void pct_spawned(void *ctx, uint64_t id)
+HARNESS_QUIET static void pct_spawned(void *ctx, uint64_t id)
 {
     harness_strategy_state *st = ctx;
     if (st->strategy != HARNESS_PCT || st->replaying_explicit)
@@ -99,7 +103,7 @@ static void pct_spawned(void *ctx, uint64_t id)
     *prio_slot(st, id) = (int64_t)(st->depth + 1 + below(&st->rng, 1u << 20)) * 4096 + (int64_t)(id % 4096);
 }
 
-static size_t pct_run(harness_strategy_state *st, size_t n, const uint64_t *ids, int current)
+HARNESS_QUIET static size_t pct_run(harness_strategy_state *st, size_t n, const uint64_t *ids, int current)
 {
     /* A change point: the running task drops below all initial priorities. */
     st->pct_step++;
@@ -126,7 +130,7 @@ static size_t pct_run(harness_strategy_state *st, size_t n, const uint64_t *ids,
     return best;
 }
 
-static size_t bytes_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
+HARNESS_QUIET static size_t bytes_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
 {
     if (st->bytepos >= st->nbytes)
         return default_pick(kind, current);
@@ -136,7 +140,7 @@ static size_t bytes_pick(harness_strategy_state *st, csp_decision_kind kind, siz
     return v % n;
 }
 
-static size_t exhaustive_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
+HARNESS_QUIET static size_t exhaustive_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
 {
     size_t i = st->ndec;
     if (i < st->nprefix) {
@@ -151,7 +155,7 @@ static size_t exhaustive_pick(harness_strategy_state *st, csp_decision_kind kind
     return default_pick(kind, current);
 }
 
-static size_t explicit_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
+HARNESS_QUIET static size_t explicit_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
 {
     (void)current;
     size_t i = st->ndec;
@@ -171,7 +175,7 @@ static size_t explicit_pick(harness_strategy_state *st, csp_decision_kind kind, 
     return pick;
 }
 
-static size_t strategy_decide(void *ctx, csp_decision_kind kind, size_t n, const uint64_t *ids, int current)
+HARNESS_QUIET static size_t strategy_decide(void *ctx, csp_decision_kind kind, size_t n, const uint64_t *ids, int current)
 {
     harness_strategy_state *st = ctx;
     size_t pick;

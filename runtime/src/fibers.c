@@ -180,21 +180,26 @@ static CSP_RT void runq_insert(csp_task *t)
         W.runq = realloc(W.runq, W.caprun * sizeof *W.runq);
         CSP_ASSERT(W.runq != NULL);
     }
+    /* Volatile: no loop here may become a memmove call, which TSan would
+     * check (fibers and the scheduler share this queue with no edge). */
+    csp_task *volatile *q = W.runq;
     size_t i = W.nrun;
-    while (i > 0 && W.runq[i - 1]->id > t->id) {
-        W.runq[i] = W.runq[i - 1];
+    while (i > 0 && q[i - 1]->id > t->id) {
+        q[i] = q[i - 1];
         i--;
     }
-    W.runq[i] = t;
+    q[i] = t;
     W.nrun++;
     t->runnable = true;
 }
 
 static CSP_RT void runq_remove(csp_task *t)
 {
+    csp_task *volatile *q = W.runq;
     for (size_t i = 0; i < W.nrun; i++)
-        if (W.runq[i] == t) {
-            memmove(&W.runq[i], &W.runq[i + 1], (W.nrun - i - 1) * sizeof *W.runq);
+        if (q[i] == t) {
+            for (size_t j = i; j + 1 < W.nrun; j++)
+                q[j] = q[j + 1];
             W.nrun--;
             break;
         }
@@ -282,8 +287,9 @@ static CSP_RT void fibers_spawn(csp_task *t)
     t->stack_hi = t->stack_lo + f->stack->size;
     /* Initial frame, as csp__fiber_switch leaves one: 8 bytes of MXCSR and
      * x87 control word, r15..r12, rbx, rbp, then the return address. */
+    /* After `ret` into the trampoline rsp is the 16-aligned top, so its
+     * `call` enters fiber_start with rsp = 8 mod 16, as the ABI requires. */
     uintptr_t *sp = (uintptr_t *)(t->stack_hi & ~(uintptr_t)15);
-    *--sp = 0;                                   /* keeps the 16-byte alignment */
     *--sp = (uintptr_t)csp__fiber_trampoline;    /* ret goes here */
     *--sp = 0;                                   /* rbp */
     *--sp = 0;                                   /* rbx */
