@@ -4,6 +4,9 @@
  * once the bound has passed, so no test can hang on a child. */
 #include "testutil.h"
 
+#include "csp_debug.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
@@ -127,10 +130,45 @@ static void read_all(int fd, testutil_child *out)
     out->err_len = got;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TESTUTIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TESTUTIL_ASAN 1
+#endif
+#endif
+
+/* AddressSanitizer (clang 14) does not hold its allocator lock across fork:
+ * a child forked while another thread is inside malloc/free — a finished
+ * task's thread freeing its TLS as it exits, say — can hang in its first
+ * malloc. Under ASan, fork only once no thread is on its way out: the OS
+ * threads are exactly the live tasks' plus the runtime's own. */
+static void wait_for_exiting_threads(void)
+{
+#ifdef TESTUTIL_ASAN
+    for (int i = 0; i < 2000; i++) {
+        csp_debug_quiet q;
+        csp_debug_quiescence(&q, NULL);
+        int n = 0;
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            n += e->d_name[0] != '.';
+        if (d)
+            closedir(d);
+        if (n <= (int)q.tasks + csp_debug_runtime_threads())
+            return;
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+#endif
+}
+
 void testutil_run_child(testutil_child *out, void (*fn)(void *), void *arg,
                         int bound_ms)
 {
     memset(out, 0, sizeof *out);
+    wait_for_exiting_threads();
     int fd = memfd_create("child-stderr", MFD_CLOEXEC);
     require(fd >= 0, "memfd_create");
     fflush(stdout);

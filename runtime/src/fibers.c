@@ -495,8 +495,9 @@ static CSP_RT void fire_next_timers(void)
         size_t i = n > 1 ? ask(CSP_DECIDE_TIMER, n, NULL, -1) : 0;
         csp_timer *tm = batch[i];
         batch[i] = batch[--n];
+        bool periodic = tm->period > 0;   /* a fired sleep timer may be gone */
         csp__timer_fire(tm, W.now);
-        if (tm->period > 0 && tm->heap_index < 0)
+        if (periodic && tm->heap_index < 0)
             csp__th_rearm(&W.timers, tm, W.now);
     }
 }

@@ -70,6 +70,23 @@ static CSP_RT void set_stack_bounds(csp_task *t)
 
 static CSP_RT csp_task *threads_current(void) { return csp__current; }
 
+/* An adopted thread leaves the registry when it exits (the key's destructor
+ * runs at thread exit), so it never lingers as a phantom running task. */
+static pthread_key_t adopted_key;
+static pthread_once_t adopted_once = PTHREAD_ONCE_INIT;
+
+static CSP_RT void adopted_exit(void *arg)
+{
+    csp_task *t = arg;
+    atomic_store(&t->state, CSP_TASK_DEAD);
+    csp__registry_remove(t);
+    if (csp__current == t)
+        csp__current = NULL;
+    csp__task_free(t);
+}
+
+static CSP_RT void adopted_key_init(void) { pthread_key_create(&adopted_key, adopted_exit); }
+
 static CSP_RT csp_task *threads_adopt(void)
 {
     bool is_main = syscall(SYS_gettid) == getpid();
@@ -79,6 +96,8 @@ static CSP_RT csp_task *threads_adopt(void)
     set_stack_bounds(t);
     csp__current = t;
     csp__registry_add(t);
+    pthread_once(&adopted_once, adopted_key_init);
+    pthread_setspecific(adopted_key, t);
     return t;
 }
 
@@ -225,8 +244,11 @@ static CSP_RT void fire_due_batch(csp_duration now)
         size_t i = n > 1 ? threads_choose(n, CSP_CHOOSE_TIMER) : 0;
         csp_timer *tm = batch[i];
         batch[i] = batch[--n];
+        /* Decide before firing: a sleep timer lives on the sleeper's stack,
+         * which may be gone the moment the fire readies it. */
+        bool periodic = tm->period > 0;
         csp__timer_fire(tm, now);
-        if (tm->period > 0 && tm->heap_index < 0)
+        if (periodic && tm->heap_index < 0)
             csp__th_rearm(&heap, tm, now);
     }
 }
