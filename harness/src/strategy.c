@@ -303,12 +303,25 @@ bool harness__strategy_end_run(harness_strategy_state *st)
 
 /* ------------------------------------------------------ Schedule strings */
 
+/* "v1:x:" then the picks separated by '.', a run of n >= 3 equal picks
+ * written "PxN" (a busy loop's 20,000 identical decisions stay short). */
 char *harness__schedule_explicit(const harness_strategy_state *st)
 {
     harness_buf b = {0};
     harness__buf_puts(&b, "v1:x:");
-    for (size_t i = 0; i < st->ndec; i++)
-        harness__buf_printf(&b, "%s%" PRIu32, i ? "." : "", st->dec[i].pick);
+    for (size_t i = 0; i < st->ndec;) {
+        size_t j = i;
+        while (j < st->ndec && st->dec[j].pick == st->dec[i].pick)
+            j++;
+        size_t run = j - i;
+        if (run >= 3) {
+            harness__buf_printf(&b, "%s%" PRIu32 "x%zu", i ? "." : "", st->dec[i].pick, run);
+            i = j;
+        } else {
+            harness__buf_printf(&b, "%s%" PRIu32, i ? "." : "", st->dec[i].pick);
+            i++;
+        }
+    }
     return b.buf;
 }
 
@@ -387,16 +400,22 @@ const char *harness__schedule_parse(const char *s, harness_strategy_state *st)
             const char *end = strchr(p, '.');
             if (!end)
                 end = p + strlen(p);
-            uint64_t v;
-            if (!parse_u64(p, end, &v) || v > UINT32_MAX)
-                return "an explicit schedule is decisions separated by '.', each a number";
-            if (st->nprefix == st->capprefix) {
+            const char *x = memchr(p, 'x', (size_t)(end - p));
+            uint64_t v, reps = 1;
+            if (!parse_u64(p, x ? x : end, &v) || v > UINT32_MAX ||
+                (x && (!parse_u64(x + 1, end, &reps) || reps < 1 || reps > 100000000)))
+                return "an explicit schedule is decisions separated by '.', each a number "
+                       "or NUMBERxCOUNT";
+            if (st->nprefix + reps > 100000000)
+                return "an explicit schedule of more than 100,000,000 decisions";
+            while (st->nprefix + reps > st->capprefix) {
                 st->capprefix = st->capprefix ? 2 * st->capprefix : 256;
                 st->prefix = realloc(st->prefix, st->capprefix * sizeof *st->prefix);
                 if (!st->prefix)
                     return "out of memory";
             }
-            st->prefix[st->nprefix++] = (harness_decision){ .pick = (uint32_t)v };
+            for (uint64_t k = 0; k < reps; k++)
+                st->prefix[st->nprefix++] = (harness_decision){ .pick = (uint32_t)v };
             p = *end ? end + 1 : end;
             if (*end && !*p)
                 return "an explicit schedule ends with a number";
@@ -411,5 +430,5 @@ const char *harness__schedule_parse(const char *s, harness_strategy_state *st)
         st->strategy = HARNESS_PCT;
         return parse_fields(p + 4, st, true);
     }
-    return "accepted forms: v1:x:D.D.D..., v1:random:seed=S:run=R, v1:pct:seed=S:depth=D:run=R[:estimate=E]";
+    return "accepted forms: v1:x:D.D.DxN..., v1:random:seed=S:run=R, v1:pct:seed=S:depth=D:run=R[:estimate=E]";
 }

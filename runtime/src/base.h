@@ -83,7 +83,7 @@ void csp__futex_wake(_Atomic int *addr, int n);
     ((cond) ? (void)0 : csp__assert_fail(#cond, __FILE__, __LINE__))
 __attribute__((noreturn)) void csp__assert_fail(const char *what, const char *file, int line);
 
-static inline void csp__cpu_relax(void)
+CSP_RT static inline void csp__cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();

@@ -39,7 +39,7 @@ enum csp_wait_reason {
 const char *csp__wait_reason_name(enum csp_wait_reason r);
 
 /* A wait that can never end, whatever other tasks do. */
-static inline bool csp__wait_is_forever(enum csp_wait_reason r)
+CSP_RT static inline bool csp__wait_is_forever(enum csp_wait_reason r)
 {
     return r == CSP_WAIT_CHAN_SEND_NIL || r == CSP_WAIT_CHAN_RECV_NIL ||
            r == CSP_WAIT_SELECT_NO_CASES;
@@ -234,7 +234,7 @@ extern const csp_backend csp__fibers_backend;
 /* Parked and not yet readied. A task whose wake-up is posted but which the
  * kernel has not run yet is runnable, not blocked: deadlock checks must
  * never take it for asleep. */
-static inline bool csp__task_blocked(csp_task *t)
+CSP_RT static inline bool csp__task_blocked(csp_task *t)
 {
     return atomic_load(&t->state) == CSP_TASK_PARKED && atomic_load(&t->wake) != 1;
 }

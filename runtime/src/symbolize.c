@@ -99,6 +99,8 @@ CSP_RT bool csp__symbolize(uintptr_t pc, bool exact, csp_frame_info *out)
             dwarf_lineno(dline, &lineno);
         }
         if (file) {
+            while (file[0] == '.' && file[1] == '/')   /* clang's "./" compilation dir */
+                file += 2;
             copy_str(out->file, sizeof out->file, file);
             out->line = lineno;
             found = true;

@@ -19,7 +19,7 @@ void csp__th_remove(csp_timerheap *h, csp_timer *tm);
 void csp__th_filter(csp_timerheap *h, bool (*drop)(const csp_timer *tm));
 /* Pops every timer due at the earliest deadline (at most max) into out. */
 size_t csp__th_pop_earliest(csp_timerheap *h, csp_timer **out, size_t max);
-static inline csp_timer *csp__th_top(const csp_timerheap *h) { return h->len ? h->a[0] : NULL; }
+CSP_RT static inline csp_timer *csp__th_top(const csp_timerheap *h) { return h->len ? h->a[0] : NULL; }
 /* Re-arms a periodic timer that just fired at `now`: the next tick on its
  * period grid after now, dropping the ticks it was late for (as Go does). */
 void csp__th_rearm(csp_timerheap *h, csp_timer *tm, csp_duration now);
