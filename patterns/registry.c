@@ -77,8 +77,12 @@ harness_options pattern_options(const pattern *p, int mode)
         o.timeout = p->timeout;
     if (p->max_steps)
         o.max_steps = p->max_steps;
-    if (p->schedules)
+    /* Controlled mode runs many schedules in one process; free mode forks a
+     * process per run, so it gets its own, usually smaller, count. */
+    if (mode == PATTERN_IN_CONTROLLED && p->schedules)
         o.schedules = p->schedules;
+    if (mode == PATTERN_IN_FREE)
+        o.schedules = p->free_runs ? p->free_runs : 1;
     if (p->fd_limit && mode == PATTERN_IN_FREE)
         o.fd_limit = p->fd_limit;
     return o;

@@ -53,7 +53,8 @@ typedef struct pattern {
     /* What the run needs (0: the harness's default). Bounds, not verdicts. */
     csp_duration hang_after, timeout;
     uint64_t max_steps;
-    unsigned schedules;        /* how many runs/schedules prove it */
+    unsigned schedules;        /* controlled mode: how many schedules prove it */
+    unsigned free_runs;        /* free mode: how many runs (each a forked process; 0: one) */
     int fd_limit;
     const char *file;          /* where it is registered (filled by PATTERN) */
     int line;

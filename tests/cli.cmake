@@ -1,0 +1,21 @@
+# tests/cli.cmake — the `chanlab` command (DESIGN.md §6).
+#   cli                   every bad input exits 2 with one line naming what was
+#                         wrong and what is accepted; --help everywhere; list,
+#                         explain, run, replay and the demos (label unit)
+#   cli_prove_countdown   `chanlab prove --family countdown` exits 0: every
+#   cli_prove_select      verdict observed as expected (label catalog)
+# The TSan reports of runs are captured by the harness; one in chanlab's own
+# output is about the parent side and fails the test (TSan's exit code is 0).
+add_executable(test_cli test_cli.c)
+target_link_libraries(test_cli PRIVATE PkgConfig::CMOCKA)
+target_compile_definitions(test_cli PRIVATE CHANLAB_EXE="$<TARGET_FILE:chanlab>")
+add_dependencies(test_cli chanlab)
+add_test(NAME cli COMMAND test_cli)
+set_tests_properties(cli PROPERTIES LABELS unit TIMEOUT 300
+                     FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
+
+foreach(family countdown select)
+  add_test(NAME cli_prove_${family} COMMAND chanlab prove --family ${family})
+  set_tests_properties(cli_prove_${family} PROPERTIES LABELS catalog TIMEOUT 120
+                       FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
+endforeach()
