@@ -80,8 +80,10 @@ static bool claim(void)
 
 static void end_process_or_block(void)
 {
-    if (ca->forked)
+    if (ca->forked) {
+        harness__flush_program_output();
         _exit(0);
+    }
     atomic_store(&finished_in_task, 1);
     for (;;)
         pause();   /* in-process: this task's thread stays parked for good */
@@ -289,8 +291,10 @@ void harness__child_run(const harness_child_args *a)
 
     csp_debug_set_noise(0);
     csp_debug_set_task_exit_hook(NULL);
-    if (a->forked)
+    if (a->forked) {
+        harness__flush_program_output();
         _exit(0);
+    }
     csp_debug_set_panic_hook(NULL);
     harness__state = NULL;
     harness__state_destroy(&state);

@@ -76,8 +76,18 @@ static void put_current_schedule(harness_buf *b)
     free(dec);
 }
 
-static void write_hang_and_exit(void)
+static volatile sig_atomic_t reporting;   /* the first handler to report wins */
+
+static void write_hang_and_exit(void *ucv)
 {
+    if (reporting)
+        for (;;)
+            pause();
+    reporting = 1;
+    if (ucv) {   /* the task that spins: where the signal interrupted it */
+        uintptr_t pcs[CSP_DEBUG_MAX_PCS];
+        harness__set_own_stack(pcs, harness__stack_from_ucontext(ucv, pcs, CSP_DEBUG_MAX_PCS));
+    }
     harness_buf b = {0};
     harness__put_verdict(&b, HARNESS_HANG, "a task ran past the wall bound without reaching a "
                                            "scheduling point (it computes or spins in plain C)");
@@ -90,33 +100,48 @@ static void write_hang_and_exit(void)
     _exit(0);
 }
 
-/* First expiry: stop exploring after this run. Second, with the same run
- * still going: it is stuck in plain C — report it (async-signal-unsafe, but
- * the process ends right after) and exit. */
-static void on_alarm(int sig)
+/* First expiry: stop exploring after this run. Second, a second later with
+ * the same run still going: a task is stuck in plain C — report it with its
+ * stack (async-signal-unsafe, but the process ends right after), before the
+ * parent's SIGQUIT (at the wall bound + 2 s) would. */
+static void on_alarm(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
+    (void)si;
     if (!wall_expired) {
         wall_expired = 1;
         alarm_run = current_run;
-        alarm(2);
+        alarm(1);
         return;
     }
     if (alarm_run == current_run && csp_debug_current_task() != 0) {
-        alarm(3);   /* if the dump wedges, SIGALRM's default ends us */
         signal(SIGALRM, SIG_DFL);
-        write_hang_and_exit();
+        alarm(3);   /* if the dump wedges, SIGALRM's default ends us */
+        write_hang_and_exit(ucv);
     }
     alarm_run = current_run;
-    alarm(2);
+    alarm(1);
 }
 
-static void on_quit(int sig)
+static void on_quit(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
-    alarm(3);
+    (void)si;
     signal(SIGALRM, SIG_DFL);
-    write_hang_and_exit();
+    alarm(3);
+    write_hang_and_exit(csp_debug_current_task() != 0 ? ucv : NULL);
+}
+
+static void install(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGALRM);   /* the two never interleave */
+    sigaddset(&sa.sa_mask, SIGQUIT);
+    sigaction(sig, &sa, NULL);
 }
 
 /* -------------------------------------------------------------- One run */
@@ -270,8 +295,8 @@ void harness__controlled_run(const harness_child_args *a)
     harness__take_baseline(&base);
     if (a->forked) {
         harness__install_crash_handlers(a->result_fd, NULL, put_current_schedule);
-        signal(SIGALRM, on_alarm);
-        signal(SIGQUIT, on_quit);
+        install(SIGALRM, on_alarm);
+        install(SIGQUIT, on_quit);
         if (o->timeout > 0) {
             struct itimerval it = { { 0, 0 }, { (time_t)(o->timeout / CSP_SECOND),
                                                 (suseconds_t)(o->timeout % CSP_SECOND / 1000) } };

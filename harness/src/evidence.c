@@ -56,6 +56,10 @@ void harness__take_baseline(harness_baseline *base)
  * baseline are open. */
 void harness__put_leaked_fds(harness_buf *b, const harness_baseline *base)
 {
+    /* A ThreadSanitizer report starts llvm-symbolizer, whose pipes would
+     * look like the program's leaked descriptors: not counted then. */
+    if (harness__state && atomic_load(&harness__state->races) > 0)
+        return;
     int extra = harness__count_fds() - base->fds;
     if (extra <= 0)
         return;
@@ -150,6 +154,15 @@ void harness__put_measurements(harness_buf *b, harness_state *s, bool judge_mark
     harness__buf_printf(b, "count\tlive_chans\t%ld\n", csp_debug_live_chans() - baseline_chans);
 }
 
+
+/* What the program printed and left in stdio's buffers goes to the log
+ * before the child _exits. Unlocked: a task stuck inside printf may hold
+ * the stream's lock, and the child ends right after anyway. */
+void harness__flush_program_output(void)
+{
+    fflush_unlocked(stdout);
+    fflush_unlocked(stderr);
+}
 
 /* ------------------------------------------------------------ Fatal signals */
 

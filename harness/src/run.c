@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,6 +185,7 @@ static void run_forked(void (*entry)(void *), void *arg, const harness_options *
         return;
     }
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         out->seen = 1u << HARNESS_CRASH;
@@ -192,6 +194,10 @@ static void run_forked(void (*entry)(void *), void *arg, const harness_options *
         return;
     }
     if (pid == 0) {
+        /* The child ends with its parent, even one killed outright. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
         close(res[0]);
         if (log[1] >= 0) {
             close(log[0]);
@@ -209,6 +215,7 @@ static void run_forked(void (*entry)(void *), void *arg, const harness_options *
             harness__controlled_run(&a);
         else
             harness__child_run(&a);
+        harness__flush_program_output();
         _exit(0);
     }
     close(res[1]);

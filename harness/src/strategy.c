@@ -56,7 +56,7 @@ HARNESS_QUIET static void record(harness_strategy_state *st, csp_decision_kind k
 {
     if (st->ndec == st->capdec) {
         st->capdec = st->capdec ? 2 * st->capdec : 256;
-        st->dec = realloc(st->dec, st->capdec * sizeof *st->dec);
+        st->dec = csp__realloc(st->dec, st->capdec * sizeof *st->dec);
         if (!st->dec) {
             fprintf(stderr, "harness: out of memory recording decisions\n");
             abort();
@@ -81,7 +81,7 @@ HARNESS_QUIET static int64_t *prio_slot(harness_strategy_state *st, uint64_t id)
         size_t n = st->nprio ? st->nprio : 64;
         while (n <= id)
             n *= 2;
-        int64_t *p = realloc(st->prio, n * sizeof *p);
+        int64_t *p = csp__realloc(st->prio, n * sizeof *p);
         if (!p)
             abort();
         for (size_t i = st->nprio; i < n; i++)
@@ -159,8 +159,13 @@ HARNESS_QUIET static size_t explicit_pick(harness_strategy_state *st, csp_decisi
 {
     (void)current;
     size_t i = st->ndec;
-    if (i >= st->nprefix)
-        return default_pick(kind, current);
+    if (i >= st->nprefix) {
+        snprintf(st->errbuf, sizeof st->errbuf,
+                 "the schedule does not fit the program: it ends after %zu decisions, "
+                 "the run needs more", st->nprefix);
+        st->error = st->errbuf;
+        return n;
+    }
     size_t pick = st->prefix[i].pick;
     if (pick >= n) {
         snprintf(st->errbuf, sizeof st->errbuf,
@@ -213,16 +218,16 @@ void harness__strategy_init(harness_strategy_state *st, const harness_options *o
     st->choice_bound = o->choice_bound;
     st->bytes = o->bytes;
     st->nbytes = o->nbytes;
-    st->estimate = 1000;
+    st->estimate = 0;          /* learned from the runs (strategy_end_run) */
     st->hooks = (csp_sched_hooks){ st, strategy_decide, pct_spawned };
 }
 
 void harness__strategy_free(harness_strategy_state *st)
 {
-    free(st->dec);
-    free(st->prefix);
-    free(st->prio);
-    free(st->change_at);
+    csp__free(st->dec);
+    csp__free(st->prefix);
+    csp__free(st->prio);
+    csp__free(st->change_at);
     memset(st, 0, sizeof *st);
 }
 
@@ -237,12 +242,17 @@ void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
     uint64_t s = st->seed ^ (0xd1b54a32d192ed03ull * (uint64_t)run);
     splitmix(&s);
     st->rng = s;
+    /* PCT needs the run's length k for its change points: until a run has
+     * been seen, guess a short one (a long guess puts every change point
+     * past the end of a short run, and PCT would never preempt). */
+    if (st->estimate == 0)
+        st->estimate = 16;
     st->estimate_at_begin = st->estimate;
     if (st->strategy == HARNESS_PCT && !st->replaying_explicit) {
         for (size_t i = 0; i < st->nprio; i++)
             st->prio[i] = 0;
-        free(st->change_at);
-        st->change_at = calloc(st->depth ? st->depth : 1, sizeof *st->change_at);
+        csp__free(st->change_at);
+        st->change_at = csp__alloc((st->depth ? st->depth : 1) * (sizeof *st->change_at));
         for (unsigned i = 0; i + 1 < st->depth; i++)
             st->change_at[i] = 1 + below(&st->rng, st->estimate);
     }
@@ -252,15 +262,18 @@ void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
  * Returns false when EXHAUSTIVE has covered its bounded tree. */
 bool harness__strategy_end_run(harness_strategy_state *st)
 {
-    if (st->strategy == HARNESS_PCT && st->pct_step > st->estimate)
-        st->estimate = st->pct_step;
+    /* The longest run seen so far (PCT's k). The first run replaces the
+     * initial guess even when it is shorter. */
+    if (st->strategy == HARNESS_PCT && !st->replaying_explicit &&
+        (st->pct_step > st->estimate || st->run == 1))
+        st->estimate = st->pct_step ? st->pct_step : 1;
     if (st->strategy != HARNESS_EXHAUSTIVE || st->replaying_explicit)
         return true;
     /* Backtrack: the deepest decision with an untried option that keeps the
      * run within its bounds. */
     unsigned preempt = 0, choices = 0;
-    unsigned *pre_before = malloc((st->ndec + 1) * sizeof *pre_before);
-    unsigned *cho_before = malloc((st->ndec + 1) * sizeof *cho_before);
+    unsigned *pre_before = csp__alloc((st->ndec + 1) * sizeof *pre_before);
+    unsigned *cho_before = csp__alloc((st->ndec + 1) * sizeof *cho_before);
     if (!pre_before || !cho_before)
         abort();
     for (size_t i = 0; i < st->ndec; i++) {
@@ -284,7 +297,7 @@ bool harness__strategy_end_run(harness_strategy_state *st)
             /* New prefix: decisions before i, then alt. */
             if (st->capprefix < i + 1) {
                 st->capprefix = 2 * (i + 1);
-                st->prefix = realloc(st->prefix, st->capprefix * sizeof *st->prefix);
+                st->prefix = csp__realloc(st->prefix, st->capprefix * sizeof *st->prefix);
                 if (!st->prefix)
                     abort();
             }
@@ -296,8 +309,8 @@ bool harness__strategy_end_run(harness_strategy_state *st)
             break;
         }
     }
-    free(pre_before);
-    free(cho_before);
+    csp__free(pre_before);
+    csp__free(cho_before);
     return found;
 }
 
@@ -410,7 +423,7 @@ const char *harness__schedule_parse(const char *s, harness_strategy_state *st)
                 return "an explicit schedule of more than 100,000,000 decisions";
             while (st->nprefix + reps > st->capprefix) {
                 st->capprefix = st->capprefix ? 2 * st->capprefix : 256;
-                st->prefix = realloc(st->prefix, st->capprefix * sizeof *st->prefix);
+                st->prefix = csp__realloc(st->prefix, st->capprefix * sizeof *st->prefix);
                 if (!st->prefix)
                     return "out of memory";
             }

@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* --------------------------------------------------- Which sanitizer is on */
@@ -30,14 +31,39 @@
 
 #include "quiet_atomic.h"
 
-/* Every runtime function carries CSP_RT. The compilers refuse to inline a
- * function with different sanitizer attributes into another, so nothing of
- * the runtime leaks into instrumented code. */
+/* Every runtime function carries CSP_RT. In a TSan build under clang it
+ * removes all instrumentation, function entry and exit included: TSan calls
+ * into the runtime from its own report path (__tsan_on_report), where an
+ * instrumented entry can deadlock on TSan's trace lock, and runtime frames
+ * have no place in a race report anyway. Elsewhere it only keeps TSan out
+ * (ASan and UBSan still check the runtime). */
+#if defined(__clang__) && defined(CSP_TSAN) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define CSP_RT __attribute__((no_sanitize("thread"), disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef CSP_RT
 #if defined(__clang__) || defined(__GNUC__)
 #define CSP_RT __attribute__((no_sanitize("thread")))
 #else
 #define CSP_RT
 #endif
+#endif
+
+/* Allocations the runtime makes for itself. Under TSan they are made with
+ * TSan's access tracking off: an object a task allocates and the scheduler
+ * (or another task) frees is the runtime's business, not a race — TSan
+ * would otherwise check the free against the allocation's imitated write. */
+#ifdef CSP_TSAN
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#define CSP_UNTRACKED(expr) (__tsan_ignore_thread_begin(), (expr), __tsan_ignore_thread_end())
+#else
+#define CSP_UNTRACKED(expr) ((void)(expr))
+#endif
+void *csp__alloc(size_t n);               /* zeroed; aborts when out of memory */
+void *csp__realloc(void *p, size_t n);    /* aborts when out of memory */
+void  csp__free(void *p);
 
 /* ----------------------------------------------- Go's memory model for TSan */
 #ifdef CSP_TSAN

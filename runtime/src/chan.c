@@ -108,8 +108,8 @@ static CSP_RT void chan_destroy(csp_object *o)
     csp_chan *c = (csp_chan *)o;
     if (c->timer)
         csp__timer_free(c->timer);   /* its heap went with the run */
-    free(c->buf);
-    free(c);
+    csp__free(c->buf);
+    csp__free(c);
     atomic_fetch_sub(&csp__live_chans, 1);
 }
 
@@ -120,8 +120,8 @@ CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
     if (elem_size > ((size_t)1 << 30) || (cap && slot > SIZE_MAX / 2 / cap))
         csp_panic("makechan: size out of range (elem_size %zu, cap %zu, chan \"%s\")",
                   elem_size, cap, name ? name : "chan");
-    csp_chan *c = calloc(1, sizeof *c);
-    if (!c || (cap && !(c->buf = calloc(cap, slot))))
+    csp_chan *c = csp__alloc(sizeof *c);
+    if (!c || (cap && !(c->buf = csp__alloc((cap) * (slot)))))
         csp_panic("makechan: out of memory (elem_size %zu, cap %zu)", elem_size, cap);
     c->elem_size = elem_size;
     c->cap = cap;
@@ -152,8 +152,8 @@ CSP_RT void csp_chan_free(csp_chan *c)
     if (busy)
         csp_panic("free of channel \"%s\" while tasks are blocked on it", c->name);
     csp__object_unregister(&c->obj);
-    free(c->buf);
-    free(c);
+    csp__free(c->buf);
+    csp__free(c);
     atomic_fetch_sub(&csp__live_chans, 1);
 }
 
@@ -541,9 +541,9 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     size_t *readyv = readyv_inline;
     csp_waiter *ws = waiters_inline;
     if (n > SELECT_INLINE) {
-        chans = malloc(n * sizeof *chans);
-        readyv = malloc(n * sizeof *readyv);
-        ws = malloc(n * sizeof *ws);
+        chans = csp__alloc(n * sizeof *chans);
+        readyv = csp__alloc(n * sizeof *readyv);
+        ws = csp__alloc(n * sizeof *ws);
         if (!chans || !readyv || !ws)
             csp_panic("csp_select: out of memory for %zu cases", n);
     }
@@ -604,9 +604,9 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     }
 out:
     if (n > SELECT_INLINE) {
-        free(chans);
-        free(readyv);
-        free(ws);
+        csp__free(chans);
+        csp__free(readyv);
+        csp__free(ws);
     }
     if (closed_send)
         csp_panic("send on closed channel");

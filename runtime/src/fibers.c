@@ -24,12 +24,15 @@
 #include "internal.h"
 #include "timerheap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #ifdef CSP_TSAN
+void AnnotateBenignRaceSized(const char *file, int line, const volatile void *addr, long size,
+                             const char *description);
 void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned flags);
 void __tsan_destroy_fiber(void *fiber);
@@ -108,6 +111,35 @@ static fstack *pool_free;      /* reusable now */
 static fstack *pool_pending;   /* freed during this schedule: reusable after it */
 static size_t page_size;
 
+#ifdef CSP_TSAN
+/* TSan fibers are pooled like stacks, and for the same reason reused only
+ * in a later schedule: TSan keeps the state of every fiber it ever made, so
+ * making five per schedule grew memory by ~6 KiB a schedule. A reused fiber
+ * carries its own past (ordered before this schedule by world_sync anyway);
+ * the spawn edge Go promises is added explicitly (race_sync). */
+typedef struct tfiber { struct tfiber *next; void *tsan; } tfiber;
+static tfiber *tsan_free, *tsan_pending;
+
+static CSP_RT void *tsan_fiber_get(void)
+{
+    tfiber *t = tsan_free;
+    if (!t)
+        return __tsan_create_fiber(0);
+    tsan_free = t->next;
+    void *f = t->tsan;
+    csp__free(t);
+    return f;
+}
+
+static CSP_RT void tsan_fiber_put(void *f)
+{
+    tfiber *t = csp__alloc(sizeof *t);
+    t->tsan = f;
+    t->next = tsan_pending;
+    tsan_pending = t;
+}
+#endif
+
 static CSP_RT fstack *stack_get(void)
 {
     fstack *s = pool_free;
@@ -120,7 +152,7 @@ static CSP_RT fstack *stack_get(void)
     }
     if (!page_size)
         page_size = (size_t)sysconf(_SC_PAGESIZE);
-    s = malloc(sizeof *s);
+    s = csp__alloc(sizeof *s);
     void *m = mmap(NULL, FIBER_STACK_SIZE + page_size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (!s || m == MAP_FAILED) {
@@ -139,6 +171,7 @@ typedef struct fiber {
     void *sp;
     fstack *stack;
     bool done, killed;
+    int saved_errno;           /* every task has its own errno, as on threads */
 #ifdef CSP_TSAN
     void *tsan;
 #endif
@@ -168,6 +201,10 @@ static struct {
 #ifdef CSP_TSAN
     void *sched_tsan;
 #endif
+#ifdef CSP_ASAN
+    const void *sched_stack;   /* the scheduler's stack, as ASan reported it */
+    size_t sched_stack_size;
+#endif
     char world_sync;
 } W;
 
@@ -177,7 +214,7 @@ static CSP_RT void runq_insert(csp_task *t)
 {
     if (W.nrun == W.caprun) {
         W.caprun = W.caprun ? 2 * W.caprun : 64;
-        W.runq = realloc(W.runq, W.caprun * sizeof *W.runq);
+        W.runq = csp__realloc(W.runq, W.caprun * sizeof *W.runq);
         CSP_ASSERT(W.runq != NULL);
     }
     /* Volatile: no loop here may become a memmove call, which TSan would
@@ -212,6 +249,8 @@ static CSP_RT void runq_remove(csp_task *t)
 static CSP_RT void switch_to(csp_task *t)
 {
     fiber *f = F(t);
+    int sched_errno = errno;
+    errno = f->saved_errno;
     csp__current = t;
 #ifdef CSP_TSAN
     __tsan_switch_to_fiber(f->tsan, TSAN_NO_SYNC);
@@ -225,6 +264,8 @@ static CSP_RT void switch_to(csp_task *t)
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
     csp__current = NULL;
+    f->saved_errno = errno;
+    errno = sched_errno;
 }
 
 /* From the running fiber back to the scheduler. A fiber resumed after the
@@ -237,11 +278,11 @@ static CSP_RT void fiber_suspend(void)
     __tsan_switch_to_fiber(W.sched_tsan, TSAN_NO_SYNC);
 #endif
 #ifdef CSP_ASAN
-    __sanitizer_start_switch_fiber(f->done ? NULL : &f->fake_stack, NULL, 0);
+    __sanitizer_start_switch_fiber(f->done ? NULL : &f->fake_stack, W.sched_stack, W.sched_stack_size);
 #endif
     csp__fiber_switch(&f->sp, W.sched_sp);
 #ifdef CSP_ASAN
-    __sanitizer_finish_switch_fiber(f->fake_stack, NULL, NULL);
+    __sanitizer_finish_switch_fiber(f->fake_stack, &W.sched_stack, &W.sched_stack_size);
 #endif
     if (f->killed) {
         race_release(&W.world_sync);
@@ -253,9 +294,10 @@ static CSP_RT void fiber_suspend(void)
 static CSP_RT void fiber_start(csp_task *t)
 {
 #ifdef CSP_ASAN
-    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+    __sanitizer_finish_switch_fiber(NULL, &W.sched_stack, &W.sched_stack_size);
 #endif
     fiber *f = F(t);
+    race_acquire(&t->race_sync);
     if (!f->killed)
         t->fn(t->arg);
     /* Finished (or killed before it ever ran). */
@@ -279,7 +321,7 @@ static CSP_RT csp_task *fibers_adopt(void)
 
 static CSP_RT void fibers_spawn(csp_task *t)
 {
-    fiber *f = calloc(1, sizeof *f);
+    fiber *f = csp__alloc(sizeof *f);
     CSP_ASSERT(f != NULL);
     t->backend = f;
     f->stack = stack_get();
@@ -300,12 +342,13 @@ static CSP_RT void fibers_spawn(csp_task *t)
     *--sp = (uintptr_t)0x037F << 32 | 0x1F80;    /* fpu cw | mxcsr defaults */
     f->sp = sp;
 #ifdef CSP_TSAN
-    f->tsan = __tsan_create_fiber(0);   /* the spawn happens before the task (Go's go) */
+    f->tsan = tsan_fiber_get();
     __tsan_set_fiber_name(f->tsan, t->name);
 #endif
+    race_release(&t->race_sync);   /* the spawn happens before the task (Go's go) */
     if (W.nall == W.capall) {
         W.capall = W.capall ? 2 * W.capall : 64;
-        W.all = realloc(W.all, W.capall * sizeof *W.all);
+        W.all = csp__realloc(W.all, W.capall * sizeof *W.all);
         CSP_ASSERT(W.all != NULL);
     }
     W.all[W.nall++] = t;
@@ -352,7 +395,7 @@ static CSP_RT const uint64_t *runq_ids(void)
 {
     if (ids_cap < W.nrun) {
         ids_cap = W.nrun * 2;
-        ids_buf = realloc(ids_buf, ids_cap * sizeof *ids_buf);
+        ids_buf = csp__realloc(ids_buf, ids_cap * sizeof *ids_buf);
         CSP_ASSERT(ids_buf != NULL);
     }
     for (size_t i = 0; i < W.nrun; i++)
@@ -575,6 +618,10 @@ CSP_RT csp_run_end csp_sched_run(void (*entry)(void *), void *arg, const csp_sch
     W.end = CSP_RUN_ABORTED;
 #ifdef CSP_TSAN
     W.sched_tsan = __tsan_get_current_fiber();
+    /* All fibers run on this thread and share its errno slot; each task's
+     * errno is saved and restored at every switch, so the slot is not data
+     * the tasks share — a task's errno writes are not races. */
+    AnnotateBenignRaceSized(__FILE__, __LINE__, &errno, sizeof errno, "errno: saved per task");
 #endif
     csp__backend = &csp__fibers_backend;
     W.saved_next_id = csp__reset_task_ids(1);
@@ -613,28 +660,40 @@ CSP_RT void csp_sched_reset(void)
 {
     if (!W.active)
         return;
-    /* Every fiber leaves through world_sync, then is destroyed. */
+    /* Every fiber leaves through world_sync (a finished one already has, at
+     * its end); then, ordered after all of them, the scheduler frees. */
+    for (size_t i = 0; i < W.nall; i++) {
+        fiber *f = F(W.all[i]);
+        if (!f->done) {
+            f->killed = true;
+            switch_to(W.all[i]);
+        }
+    }
+    race_acquire(&W.world_sync);
     for (size_t i = 0; i < W.nall; i++) {
         csp_task *t = W.all[i];
         fiber *f = F(t);
-        if (!f->done) {
-            f->killed = true;
-            switch_to(t);
-        }
         if (f->stack) {          /* not finished: a leaked or stopped task */
             csp__registry_remove(t);
             f->stack->next = pool_pending;
             pool_pending = f->stack;
         }
 #ifdef CSP_TSAN
-        __tsan_destroy_fiber(f->tsan);
+        tsan_fiber_put(f->tsan);
 #endif
-        free(f);
+        csp__free(f);
         t->backend = NULL;
         csp__task_free(t);
     }
-    race_acquire(&W.world_sync);
     W.nall = W.nrun = 0;
+#ifdef CSP_TSAN
+    while (tsan_pending) {
+        tfiber *t = tsan_pending;
+        tsan_pending = t->next;
+        t->next = tsan_free;
+        tsan_free = t;
+    }
+#endif
     while (pool_pending) {
         fstack *s = pool_pending;
         pool_pending = s->next;

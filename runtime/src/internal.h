@@ -80,6 +80,7 @@ struct csp_task {
     /* Owned by the task itself (read racily, only for dumps). */
     _Atomic int state;           /* enum csp_task_state */
     struct csp_park park;
+    bool panicking;              /* shown as running in the dump, as Go does */
     int syscall_depth;
     const char *syscall_what;
     csp_duration syscall_since;

@@ -47,6 +47,30 @@ CSP_RT void csp__unlock_slow(csp_lock *l)
     csp__futex_wake(&l->v, 1);
 }
 
+CSP_RT void *csp__alloc(size_t n)
+{
+    void *p;
+    CSP_UNTRACKED(p = calloc(1, n ? n : 1));
+    if (!p) {
+        fprintf(stderr, "chanlab runtime: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return p;
+}
+
+CSP_RT void *csp__realloc(void *old, size_t n)
+{
+    void *p;
+    CSP_UNTRACKED(p = realloc(old, n ? n : 1));
+    if (!p) {
+        fprintf(stderr, "chanlab runtime: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return p;
+}
+
+CSP_RT void csp__free(void *p) { CSP_UNTRACKED(free(p)); }
+
 CSP_RT void csp__assert_fail(const char *what, const char *file, int line)
 {
     fprintf(stderr, "chanlab runtime: invariant broken at %s:%d: %s\n", file, line, what);

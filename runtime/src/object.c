@@ -87,7 +87,7 @@ CSP_RT void csp__objects_fork_prepare(void)
     size_t n = 0;
     for (csp_object *o = objects_head; o; o = o->obj_next)
         n++;
-    fork_locked = n ? malloc(n * sizeof *fork_locked) : NULL;
+    fork_locked = n ? csp__alloc(n * sizeof *fork_locked) : NULL;
     fork_nlocked = 0;
     if (!fork_locked)
         return;   /* no memory: the child may find a lock held (documented risk) */
@@ -102,7 +102,7 @@ static CSP_RT void release_all(void)
 {
     for (size_t i = fork_nlocked; i-- > 0;)
         csp_lock_release(&fork_locked[i]->lock);
-    free(fork_locked);
+    csp__free(fork_locked);
     fork_locked = NULL;
     fork_nlocked = 0;
     csp_lock_release(&objects_lock);
@@ -119,7 +119,7 @@ CSP_RT void csp__objects_fork_child(void)
     /* The child has one thread: nobody can be waiting on these locks. */
     for (size_t i = fork_nlocked; i-- > 0;)
         atomic_store(&fork_locked[i]->lock.v, 0);
-    free(fork_locked);
+    csp__free(fork_locked);
     fork_locked = NULL;
     fork_nlocked = 0;
     atomic_store(&objects_lock.v, 0);

@@ -28,14 +28,14 @@ struct csp_mutex {
     char race;
 };
 
-static CSP_RT void object_free(csp_object *o) { free(o); }
+static CSP_RT void object_free(csp_object *o) { csp__free(o); }
 
 /* ------------------------------------------------------------ Wait groups */
 
 CSP_RT csp_waitgroup *csp_wg_make(void)
 {
     csp__self();
-    csp_waitgroup *wg = calloc(1, sizeof *wg);
+    csp_waitgroup *wg = csp__alloc(sizeof *wg);
     if (!wg)
         csp_panic("csp_wg_make: out of memory");
     wg->obj.queues[0] = &wg->waiters;
@@ -54,7 +54,7 @@ CSP_RT void csp_wg_free(csp_waitgroup *wg)
     if (busy)
         csp_panic("free of wait group while tasks wait on it");
     csp__object_unregister(&wg->obj);
-    free(wg);
+    csp__free(wg);
 }
 
 static CSP_RT void unlock_wg(void *arg) { csp_lock_release(&((csp_waitgroup *)arg)->obj.lock); }
@@ -118,7 +118,7 @@ CSP_RT __attribute__((noinline)) void csp_wg_wait(csp_waitgroup *wg)
 CSP_RT csp_mutex *csp_mutex_make(const char *name)
 {
     csp__self();
-    csp_mutex *m = calloc(1, sizeof *m);
+    csp_mutex *m = csp__alloc(sizeof *m);
     if (!m)
         csp_panic("csp_mutex_make: out of memory");
     m->name = name ? name : "mutex";
@@ -138,7 +138,7 @@ CSP_RT void csp_mutex_free(csp_mutex *m)
     if (busy)
         csp_panic("free of mutex \"%s\" while tasks wait for it", m->name);
     csp__object_unregister(&m->obj);
-    free(m);
+    csp__free(m);
 }
 
 static CSP_RT void unlock_mutex(void *arg) { csp_lock_release(&((csp_mutex *)arg)->obj.lock); }

@@ -103,7 +103,7 @@ CSP_RT void csp__registry_after_fork_child(csp_task *self)
 
 CSP_RT csp_task *csp__task_alloc(const char *name)
 {
-    csp_task *t = calloc(1, sizeof *t);
+    csp_task *t = csp__alloc(sizeof *t);
     if (!t) {
         fprintf(stderr, "chanlab runtime: out of memory allocating a task\n");
         abort();
@@ -117,7 +117,7 @@ CSP_RT csp_task *csp__task_alloc(const char *name)
     return t;
 }
 
-CSP_RT void csp__task_free(csp_task *t) { free(t); }
+CSP_RT void csp__task_free(csp_task *t) { csp__free(t); }
 
 CSP_RT uint64_t csp__reset_task_ids(uint64_t next) { return atomic_exchange(&next_task_id, next); }
 
@@ -299,7 +299,7 @@ CSP_RT void csp__format_wait(const csp_task *t, bool is_self, char *buf, size_t 
         } else if (p->object) {
             APPEND(" \"%s\"", p->object);
         }
-    } else if (is_self || csp__backend == &csp__threads_backend) {
+    } else if (is_self || t->panicking || csp__backend == &csp__threads_backend) {
         /* Threads backend: a task that is not parked is on its thread, which
          * the kernel runs; there is no separate run queue to be in. */
         APPEND("running");
@@ -367,6 +367,8 @@ void (*csp__task_exit_hook)(uint64_t id, csp_duration when);
 
 CSP_RT void csp__panic_msg(const char *msg)
 {
+    if (csp__current)
+        csp__current->panicking = true;
     if (csp__panic_hook)
         csp__panic_hook(msg);
     csp__backend->panic(msg);

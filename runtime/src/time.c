@@ -15,7 +15,7 @@ struct csp_ticker {
     csp_chan *chan;              /* an object of its own */
 };
 
-static CSP_RT void ticker_destroy(csp_object *o) { free(o); }
+static CSP_RT void ticker_destroy(csp_object *o) { csp__free(o); }
 
 CSP_RT csp_duration csp_now(void) { return csp__backend->now(); }
 
@@ -31,11 +31,11 @@ CSP_RT void csp__timer_fire(csp_timer *tm, csp_duration now)
     }
 }
 
-CSP_RT void csp__timer_free(csp_timer *tm) { free(tm); }
+CSP_RT void csp__timer_free(csp_timer *tm) { csp__free(tm); }
 
 static CSP_RT csp_timer *timer_new(csp_duration d, csp_duration period, uintptr_t pc)
 {
-    csp_timer *tm = calloc(1, sizeof *tm);
+    csp_timer *tm = csp__alloc(sizeof *tm);
     if (!tm)
         csp_panic("timer: out of memory");
     tm->kind = CSP_TIMER_CHAN;
@@ -76,7 +76,7 @@ CSP_RT __attribute__((noinline)) csp_ticker *csp_ticker_make(csp_duration d)
     csp__self();
     if (d <= 0)
         csp_panic("non-positive interval for csp_ticker_make");
-    csp_ticker *t = calloc(1, sizeof *t);
+    csp_ticker *t = csp__alloc(sizeof *t);
     if (!t)
         csp_panic("csp_ticker_make: out of memory");
     t->chan = csp_chan_make(sizeof(csp_duration), 1, "ticker");
@@ -114,7 +114,7 @@ CSP_RT void csp_ticker_free(csp_ticker *t)
     csp__backend->timer_disarm(&t->timer);
     csp__chan_free_ticker(t->chan);
     csp__object_unregister(&t->obj);
-    free(t);
+    csp__free(t);
 }
 
 CSP_RT __attribute__((noinline)) void csp_sleep(csp_duration d)

@@ -48,7 +48,7 @@ CSP_RT void csp__th_push(csp_timerheap *h, csp_timer *tm)
 {
     if (h->len == h->cap) {
         size_t ncap = h->cap ? h->cap * 2 : 64;
-        csp_timer **n = realloc(h->a, ncap * sizeof *n);
+        csp_timer **n = csp__realloc(h->a, ncap * sizeof *n);
         CSP_ASSERT(n != NULL);
         h->a = n;
         h->cap = ncap;
@@ -112,6 +112,6 @@ CSP_RT void csp__th_rearm(csp_timerheap *h, csp_timer *tm, csp_duration now)
 
 CSP_RT void csp__th_free(csp_timerheap *h)
 {
-    free(h->a);
+    csp__free(h->a);
     *h = (csp_timerheap){0};
 }
