@@ -1,0 +1,3 @@
+module chanlab/bench/du4
+
+go 1.19
