@@ -27,6 +27,7 @@
 #include "harness.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #ifndef cmocka_unit_test
 #error "include <cmocka.h> (after <stdarg.h> <stddef.h> <stdint.h> <setjmp.h>) before harness_cmocka.h"
@@ -35,6 +36,18 @@
 /* Runs entry under the harness with options o (NULL: harness_defaults()) and
  * returns true if the most severe verdict was `want`; prints the evidence
  * when it was not. Bad options fail the test with the harness's message. */
+/* cmocka's print_error formats into a 1 KiB buffer: long text goes out a
+ * line at a time. */
+static inline void harness_cmocka_print_long(const char *text)
+{
+    while (text && *text) {
+        const char *nl = strchr(text, '\n');
+        int n = nl ? (int)(nl - text) : (int)strlen(text);
+        print_error("%.*s\n", n > 1000 ? 1000 : n, text);
+        text += n + (nl != NULL);
+    }
+}
+
 static inline bool harness_cmocka_check(void (*entry)(void *), void *arg,
                                         const harness_options *o, harness_verdict want,
                                         const char *file, int line)
@@ -51,10 +64,11 @@ static inline bool harness_cmocka_check(void (*entry)(void *), void *arg,
         print_error("%s:%d: expected %s, observed %s: %s\n", file, line,
                     harness_verdict_name(want), harness_verdict_name(r.verdict),
                     r.message ? r.message : "");
-        if (r.dump)
-            print_error("%s\n", r.dump);
-        if (r.log && r.log[0])
-            print_error("--- the program's output ---\n%s\n", r.log);
+        harness_cmocka_print_long(r.dump);
+        if (r.log && r.log[0]) {
+            print_error("--- the program's output ---\n");
+            harness_cmocka_print_long(r.log);
+        }
         if (r.schedule)
             print_error("schedule: %s\n", r.schedule);
     }

@@ -84,6 +84,7 @@ static void end_process_or_block(void)
         harness__flush_program_output();
         _exit(0);
     }
+    race_release(&finished_in_task);   /* the monitor reads what this task wrote */
     atomic_store(&finished_in_task, 1);
     for (;;)
         pause();   /* in-process: this task's thread stays parked for good */
@@ -91,7 +92,7 @@ static void end_process_or_block(void)
 
 /* ------------------------------------------------------------ Hooks */
 
-static CSP_NORETURN void on_panic(const char *msg)
+static HARNESS_QUIET CSP_NORETURN void on_panic(const char *msg)
 {
     if (!claim())
         for (;;)
@@ -103,7 +104,7 @@ static CSP_NORETURN void on_panic(const char *msg)
     abort();
 }
 
-static void on_task_exit(uint64_t id, csp_duration when)
+static HARNESS_QUIET void on_task_exit(uint64_t id, csp_duration when)
 {
     if (id != atomic_load(&entry_task_id))
         atomic_store(&last_other_exit, when);
@@ -127,7 +128,9 @@ static void install_child_signals(void)
 
 /* ------------------------------------------------------------- Entry task */
 
-static void entry_task(void *arg)
+/* Runs as a task: it reads the run's arguments, which this thread wrote
+ * before spawning it, without TSan seeing two unordered tasks' accesses. */
+static HARNESS_QUIET void entry_task(void *arg)
 {
     (void)arg;
     atomic_store(&entry_task_id, csp_task_id(csp_self()));
@@ -155,8 +158,10 @@ static bool monitor_until_entry_returns(void)
     for (;;) {
         if (atomic_load(&entry_done))
             return true;
-        if (atomic_load(&finished_in_task))
+        if (atomic_load(&finished_in_task)) {
+            race_acquire(&finished_in_task);
             return false;
+        }
         csp_debug_quiet q;
         csp_debug_quiescence(&q, NULL);
         csp_duration now = wall_now();

@@ -185,8 +185,10 @@ static void on_crash(int sig, siginfo_t *si, void *ucv)
     uintptr_t pcs[CSP_DEBUG_MAX_PCS];
     harness__set_own_stack(pcs, harness__stack_from_ucontext(ucv, pcs, CSP_DEBUG_MAX_PCS));
     harness_buf b = {0};
-    char head[96], msg[96];
-    snprintf(head, sizeof head, "fatal: signal %d (%s) in a task", sig, strsignal(sig));
+    char head[256], msg[96];
+    snprintf(head, sizeof head, "fatal: signal %d (%s) in %s", sig, strsignal(sig),
+             csp_debug_current_task() ? "a task" : "a thread that is not a task (the harness, "
+                                                   "the runtime, or the program's own)");
     snprintf(msg, sizeof msg, "signal %s", strsignal(sig));
     harness__put_verdict(&b, HARNESS_CRASH, msg);
     harness__buf_printf(&b, "count\tsignal\t%d\nhead\t", sig);

@@ -409,7 +409,7 @@ int harness_run(void (*entry)(void *), void *arg, const harness_options *o, harn
             }
             free(rep);
         }
-        r->seen |= out.seen;
+        r->seen |= out.seen ? out.seen : 1u << HARNESS_PASS;
         bool worse = r->schedules_run == 1 || harness_verdict_more_severe(out.verdict, r->verdict);
         if (worse) {
             r->verdict = out.verdict;

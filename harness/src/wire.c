@@ -170,9 +170,9 @@ static void install_stack_handler(void)
     handler_installed = true;
 }
 
-/* The stack of a running task's thread, or 0 frames after ~50 ms. Quiet:
+/* One sample of a running task's stack, or 0 frames after ~50 ms. Quiet:
  * the handler writes req in another thread with no edge TSan could see. */
-static HARNESS_QUIET int ask_stack(int tid, uintptr_t *pcs)
+static HARNESS_QUIET int ask_stack_once(int tid, uintptr_t *pcs)
 {
     install_stack_handler();
     atomic_store(&req.done, 0);
@@ -192,6 +192,30 @@ static HARNESS_QUIET int ask_stack(int tid, uintptr_t *pcs)
     for (int i = 0; i < n; i++)
         pcs[i] = src[i];
     return n;
+}
+
+/* A signal that lands in a function's prologue or epilogue, or in code built
+ * without frame pointers (libc, the vDSO), loses a caller from the walk: take
+ * up to three samples and keep the deepest. */
+static HARNESS_QUIET int ask_stack(int tid, uintptr_t *pcs)
+{
+    uintptr_t best[CSP_DEBUG_MAX_PCS], got[CSP_DEBUG_MAX_PCS];
+    int nbest = 0;
+    for (int i = 0; i < 3; i++) {
+        int n = ask_stack_once(tid, got);
+        if (n > nbest) {
+            for (int k = 0; k < n; k++)
+                best[k] = got[k];
+            nbest = n;
+        }
+        if (n == 0)
+            break;   /* it does not answer (TSan defers the signal): no use retrying */
+        struct timespec ts = { 0, 300000 };
+        nanosleep(&ts, NULL);
+    }
+    for (int k = 0; k < nbest; k++)
+        pcs[k] = best[k];
+    return nbest;
 }
 
 /* -------------------------------------------------------------- Snapshots */

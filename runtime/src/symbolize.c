@@ -88,6 +88,10 @@ CSP_RT bool csp__symbolize(uintptr_t pc, bool exact, csp_frame_info *out)
         const char *name = dwfl_module_addrname(mod, at);
         if (name) {
             copy_str(out->func, sizeof out->func, name);
+            /* gcc's clones (f.constprop.0, f.isra.0, f.part.0, f.cold) are f. */
+            char *dot = strchr(out->func, '.');
+            if (dot && dot != out->func)
+                *dot = 0;
             found = true;
         }
         Dwfl_Line *line = dwfl_module_getsrc(mod, at);
