@@ -156,6 +156,25 @@ static csp_duration mono_now(void)
     return (csp_duration)ts.tv_sec * CSP_SECOND + ts.tv_nsec;
 }
 
+/* "UndefinedBehaviorSanitizer: store to null pointer at x.c:4" from a log a
+ * sanitizer wrote before it ended the program; false if there is none. */
+static bool sanitizer_summary(const char *log, char *msg, size_t size)
+{
+    const char *s = log ? strstr(log, "SUMMARY: ") : NULL;
+    if (!s)
+        return false;
+    s += strlen("SUMMARY: ");
+    size_t n = strcspn(s, "\n");
+    const char *what = log ? strstr(log, "runtime error: ") : NULL;
+    if (what && strncmp(s, "UndefinedBehaviorSanitizer", 26) == 0) {
+        what += strlen("runtime error: ");
+        snprintf(msg, size, "UndefinedBehaviorSanitizer: %.*s", (int)strcspn(what, "\n"), what);
+    } else {
+        snprintf(msg, size, "%.*s", (int)n, s);
+    }
+    return true;
+}
+
 static void drain_fd(int *fd, harness_buf *into)
 {
     char chunk[4096];
@@ -290,6 +309,8 @@ static void run_forked(void (*entry)(void *), void *arg, const harness_options *
         } else if (WIFSIGNALED(status)) {
             out->signal = WTERMSIG(status);
             snprintf(msg, sizeof msg, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        } else if (sanitizer_summary(logbuf.buf, msg, sizeof msg)) {
+            /* A sanitizer stopped the program before any signal: say what it saw. */
         } else {
             snprintf(msg, sizeof msg, "the program exited (status %d) before the run finished",
                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);

@@ -98,6 +98,14 @@ void csp_debug_set_noise(unsigned permille);
 /* The frame-pointer stack of the calling thread from (pc, fp) — e.g. from a
  * signal's ucontext — bounded by the calling task's stack. Async-signal-safe. */
 int csp_debug_stack_from(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, int max);
+/* Asks the task running on OS thread `tid` for its stack: it answers at its
+ * next scheduling point (any runtime call), which works where a signal is not
+ * delivered promptly (TSan defers signals until an interceptor runs). Poll
+ * csp_debug_stack_answer; cancel with tid 0. */
+void csp_debug_stack_request(int tid);
+/* The answer's frames (0 while there is none yet). */
+int  csp_debug_stack_answer(uintptr_t *pcs, int max);
+
 /* The calling thread's own stack, skipping `skip` frames. Async-signal-safe. */
 int csp_debug_stack_here(uintptr_t *pcs, int max, int skip);
 

@@ -467,7 +467,8 @@ static CSP_RT size_t lock_order(const csp_case *cases, size_t n, csp_chan **out)
             j--;
         if (j > 0 && out[j - 1] == c)
             continue;
-        memmove(&out[j + 1], &out[j], (m - j) * sizeof *out);
+        for (size_t k = m; k > j; k--)   /* a handful of cases: no memmove call */
+            out[k] = out[k - 1];
         out[j] = c;
         m++;
     }

@@ -10,6 +10,7 @@
  * the same instant fire in an order chosen through choose(CSP_CHOOSE_TIMER).
  * Lock order: timer_lock, then a channel lock (a fire sends on its channel),
  * then the registry lock. */
+#include "csp_debug.h"
 #include "internal.h"
 #include "timerheap.h"
 
@@ -191,8 +192,40 @@ CSP_RT void csp__threads_set_noise(unsigned permille)
     atomic_store(&noise_permille, permille > 1000 ? 1000 : permille);
 }
 
+/* Stack requests answered at scheduling points (csp_debug_stack_request). */
+static _Atomic int stack_want_tid;
+static _Atomic int stack_answer_n;
+static uintptr_t stack_answer[CSP_MAX_PCS];
+
+CSP_RT void csp_debug_stack_request(int tid)
+{
+    atomic_store(&stack_answer_n, 0);
+    atomic_store(&stack_want_tid, tid);
+}
+
+CSP_RT int csp_debug_stack_answer(uintptr_t *pcs, int max)
+{
+    int n = atomic_load(&stack_answer_n);
+    for (int i = 0; i < n && i < max; i++)
+        pcs[i] = ((volatile uintptr_t *)stack_answer)[i];
+    return n < max ? n : max;
+}
+
+static CSP_RT __attribute__((noinline)) void answer_stack_request(void)
+{
+    int expected = csp__current->tid;
+    if (!atomic_compare_exchange_strong(&stack_want_tid, &expected, 0))
+        return;
+    int n = csp__capture_stack(stack_answer, CSP_MAX_PCS, 1);
+    atomic_store(&stack_answer_n, n > 0 ? n : 1);
+}
+
 static CSP_RT void threads_point(enum csp_point p)
 {
+    /* One relaxed load on the hot path; a request is rare. */
+    if (atomic_load_explicit(&stack_want_tid, memory_order_relaxed) && csp__current &&
+        atomic_load_explicit(&stack_want_tid, memory_order_relaxed) == csp__current->tid)
+        answer_stack_request();
     unsigned n = atomic_load_explicit(&noise_permille, memory_order_relaxed);
     if (n == 0 || p == CSP_POINT_YIELD) {
         if (p == CSP_POINT_YIELD)
