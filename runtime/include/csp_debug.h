@@ -119,6 +119,17 @@ bool csp_debug_describe_pc(uintptr_t pc, char *buf, size_t size);
 /* The Go-style dump of every task, symbolized, to out. */
 void csp_debug_dump(FILE *out);
 
+/* The one dump formatter, for a task of a snapshot (csp_debug_tasks) or one
+ * rebuilt from a child's records: "task ID "NAME" [WAIT, AGE]:", its frames
+ * (library frames left out), "created by FUNC at FILE:LINE", a blank line.
+ * age: how long it has been parked or in its syscall. */
+void csp_debug_print_task(FILE *out, const csp_debug_task *t, csp_duration age);
+
+/* True if pc (a return address) lies in chanlab's own code — the runtime's
+ * or a tool's that registered its code (the harness) — whatever the
+ * function is called or where its file lies. */
+bool csp_debug_library_pc(uintptr_t pc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -81,6 +81,17 @@ void csp_sched_reset(void);
 /* True while csp_sched_run is running (inside a task or a hook). */
 bool csp_sched_active(void);
 
+/* From a task of the run in progress: parks it until no other task can run
+ * (all blocked or ended), before virtual time moves on; then it runs again.
+ * harness_wait (synctest.Wait) in controlled mode. False, at once, outside a
+ * run or when another task is already waiting so. */
+bool csp_sched_wait_idle(void);
+
+/* Scheduling points the run in progress has passed so far (what max_steps
+ * bounds); 0 outside a run. For a strategy that changes course after a
+ * number of steps (fair continuation, harness/src/strategy.c). */
+uint64_t csp_sched_steps(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -190,6 +190,7 @@ static struct {
     csp_task **runq;           /* runnable, ascending id */
     size_t nrun, caprun;
     csp_task *forced_next;     /* a preempting point already chose this one */
+    csp_task *idle_waiter;     /* parked in csp_sched_wait_idle, or NULL */
     csp_timerheap timers;
     csp_duration now;
     csp_duration returned_at;
@@ -585,6 +586,14 @@ static CSP_RT csp_run_end loop(void)
                 finish_task(next);
             continue;
         }
+        /* Nothing else can run: the idle waiter goes on before virtual
+         * time moves (synctest.Wait, then time advances). */
+        if (W.idle_waiter) {
+            csp_task *t = W.idle_waiter;
+            W.idle_waiter = NULL;
+            csp__ready(t);
+            continue;
+        }
         if (W.timers.len > 0 && any_wakeable_timer()) {
             if (W.stats.entry_returned && W.limits.horizon > 0 &&
                 csp__th_top(&W.timers)->when - W.returned_at > W.limits.horizon)
@@ -611,6 +620,7 @@ CSP_RT csp_run_end csp_sched_run(void (*entry)(void *), void *arg, const csp_sch
     W.limits = limits ? *limits : (csp_run_limits){0};
     W.stats = (csp_run_stats){0};
     W.nall = W.nrun = 0;
+    W.idle_waiter = NULL;
     W.forced_next = NULL;
     W.now = 0;
     W.returned_at = 0;
@@ -656,6 +666,17 @@ CSP_RT void csp_sched_abort(void)
 
 CSP_RT bool csp_sched_active(void) { return W.active; }
 
+CSP_RT bool csp_sched_wait_idle(void)
+{
+    if (!W.active || !csp__current || W.idle_waiter)
+        return false;
+    W.idle_waiter = csp__current;
+    csp__park(CSP_WAIT_IDLE, NULL, NULL, NULL);
+    return true;
+}
+
+CSP_RT uint64_t csp_sched_steps(void) { return W.active ? W.stats.steps : 0; }
+
 CSP_RT void csp_sched_reset(void)
 {
     if (!W.active)
@@ -686,6 +707,7 @@ CSP_RT void csp_sched_reset(void)
         csp__task_free(t);
     }
     W.nall = W.nrun = 0;
+    W.idle_waiter = NULL;
 #ifdef CSP_TSAN
     while (tsan_pending) {
         tfiber *t = tsan_pending;

@@ -35,6 +35,7 @@ enum csp_wait_reason {
     CSP_WAIT_WG,
     CSP_WAIT_MUTEX,
     CSP_WAIT_SLEEP,
+    CSP_WAIT_IDLE,           /* csp_sched_wait_idle: until nothing else can run */
 };
 const char *csp__wait_reason_name(enum csp_wait_reason r);
 
@@ -305,7 +306,6 @@ int csp__walk_frames(uintptr_t *fp, uintptr_t lo, uintptr_t hi, uintptr_t *pcs, 
 
 /* The all-task dump (Go's GOTRACEBACK=all, our format). */
 void csp__dump_tasks(FILE *out);
-void csp__print_task_header(FILE *out, const csp_task *t, csp_duration now, bool is_self);
 /* "chan receive \"sizes\"", "syscall read", "running": what t is doing. */
 void csp__format_wait(const csp_task *t, bool is_self, char *buf, size_t size);
 

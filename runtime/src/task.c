@@ -6,6 +6,7 @@
  * while state == CSP_TASK_PARKED. The registry lock protects the list links
  * only; a task's own fields are written by the task itself and read racily by
  * dumpers (dumps are best-effort snapshots, like Go's). */
+#include "csp_debug.h"
 #include "internal.h"
 #include "symbolize.h"
 
@@ -260,6 +261,7 @@ CSP_RT const char *csp__wait_reason_name(enum csp_wait_reason r)
     case CSP_WAIT_WG: return "wait group wait";
     case CSP_WAIT_MUTEX: return "mutex lock";
     case CSP_WAIT_SLEEP: return "sleep";
+    case CSP_WAIT_IDLE: return "wait for idle";
     }
     return "?";
 }
@@ -309,55 +311,52 @@ CSP_RT void csp__format_wait(const csp_task *t, bool is_self, char *buf, size_t 
 #undef APPEND
 }
 
-CSP_RT void csp__print_task_header(FILE *out, const csp_task *t, csp_duration now, bool is_self)
+/* The one dump formatter (csp_debug.h): the runtime's own dumps (a panic,
+ * csp_debug_dump) and the harness's rendering of a child's records both
+ * print tasks through it. */
+CSP_RT void csp_debug_print_task(FILE *out, const csp_debug_task *t, csp_duration age)
 {
-    char wait[160];
-    csp__format_wait(t, is_self, wait, sizeof wait);
-    fprintf(out, "task %" PRIu64 " \"%s\" [%s", t->id, t->name, wait);
-    int state = atomic_load(&t->state);
-    if (t->syscall_depth > 0 && t->syscall_what) {
+    fprintf(out, "task %" PRIu64 " \"%s\" [%s", t->id, t->name ? t->name : "task", t->wait);
+    if (t->state != CSP_DEBUG_RUNNING) {
         fputs(", ", out);
-        print_duration(out, now - t->syscall_since);
-    } else if (state == CSP_TASK_PARKED && t->park.reason != CSP_WAIT_NONE) {
-        fputs(", ", out);
-        print_duration(out, now - t->park.since);
+        print_duration(out, age);
     }
     fputs("]:\n", out);
+    if (t->npcs > 0)
+        csp__print_stack(out, t->pcs, t->npcs);
+    else if (t->state == CSP_DEBUG_RUNNING)
+        fputs("    (running: no stack was taken)\n", out);
+    if (!t->adopted && t->created_pc)
+        csp__print_created_by(out, t->created_pc);
+    fputc('\n', out);
 }
 
-struct dump_ctx { FILE *out; csp_duration now; csp_task *self; };
+#define DUMP_MAX 256
+static csp_debug_task dump_snapshot[DUMP_MAX];
+static csp_lock dump_lock = CSP_LOCK_INIT;
 
-static CSP_RT void dump_one(csp_task *t, void *arg)
-{
-    struct dump_ctx *d = arg;
-    csp__print_task_header(d->out, t, d->now, t == d->self);
-    if (t == d->self) {
-        uintptr_t pcs[CSP_MAX_PCS];
-        int n = csp__capture_stack(pcs, CSP_MAX_PCS, 0);
-        csp__print_stack(d->out, pcs, n);
-    } else if (atomic_load(&t->state) == CSP_TASK_PARKED) {
-        csp__print_stack(d->out, t->park.pcs, t->park.npcs);
-    }
-    if (!t->adopted && t->ncreated > 0)
-        csp__print_created_by(d->out, t->created_pcs[0]);
-    fputc('\n', d->out);
-}
-
-/* The current task first, then the others oldest first (as Go prints). */
+/* The current task first (with its stack here), then the others oldest
+ * first, as Go prints them. */
 CSP_RT void csp__dump_tasks(FILE *out)
 {
-    struct dump_ctx d = { out, csp__backend->now(), csp__backend->current() };
-    csp_lock_acquire(&registry_lock);
-    if (d.self && (d.self->reg_prev || d.self->reg_next || registry_head == d.self))
-        dump_one(d.self, &d);
-    csp_task *last = registry_head;
-    while (last && last->reg_next)
-        last = last->reg_next;
-    for (csp_task *t = last; t; t = t->reg_prev)
-        if (t != d.self)
-            dump_one(t, &d);
-    csp_lock_release(&registry_lock);
+    csp_lock_acquire(&dump_lock);
+    csp_duration now = csp__backend->now();
+    uint64_t self = csp__current ? csp__current->id : 0;
+    size_t total = csp_debug_tasks(dump_snapshot, DUMP_MAX);
+    size_t n = total < DUMP_MAX ? total : DUMP_MAX;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            csp_debug_task *t = &dump_snapshot[i];
+            if ((t->id == self) != (pass == 0))
+                continue;
+            if (t->id == self && t->state == CSP_DEBUG_RUNNING)
+                t->npcs = csp__capture_stack(t->pcs, CSP_DEBUG_MAX_PCS, 1);
+            csp_debug_print_task(out, t, t->state == CSP_DEBUG_RUNNING ? 0 : now - t->since);
+        }
+    if (total > n)
+        fprintf(out, "... and %zu more tasks\n", total - n);
     fflush(out);
+    csp_lock_release(&dump_lock);
 }
 
 /* ------------------------------------------------------------------ Panics */

@@ -1,0 +1,69 @@
+/* csp_tool.h — for tools that run inside a program on this runtime and must
+ * stay out of what they observe (the harness is one). Internal to chanlab but
+ * installed, because the harness library is built against it and nothing
+ * under runtime/src.
+ *
+ * The contract:
+ *  - CSP_TOOL_QUIET on a function removes ThreadSanitizer's instrumentation
+ *    from it (clang: entry and exit included), so code that the program's
+ *    tasks reach (a tool's hooks, its bookkeeping) orders no two tasks.
+ *    The runtime marks every one of its own functions the same way.
+ *  - In a TSan build on x86-64, a translation unit that includes this header
+ *    gets <stdatomic.h> operations TSan cannot see (csp_quiet_atomic.h):
+ *    clang instruments atomics even inside no_sanitize("thread") code.
+ *  - csp_tool_acquire/csp_tool_release add a happens-before edge that TSan
+ *    sees (Go's race detector's acquire/release); nothing else a tool does is
+ *    an edge.
+ *  - csp_tool_alloc/realloc/free: memory made with TSan's access tracking off
+ *    (zeroed; they abort when out of memory), for state written in one task's
+ *    context and freed in another's.
+ * Ordinary programs need none of this. */
+#ifndef CSP_TOOL_H
+#define CSP_TOOL_H
+
+#include <stddef.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define CSP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CSP_TSAN 1
+#endif
+#endif
+
+#include "csp_quiet_atomic.h"
+
+#if defined(__clang__) && defined(CSP_TSAN) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define CSP_TOOL_QUIET __attribute__((no_sanitize("thread"), disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef CSP_TOOL_QUIET
+#if defined(__clang__) || defined(__GNUC__)
+#define CSP_TOOL_QUIET __attribute__((no_sanitize("thread")))
+#else
+#define CSP_TOOL_QUIET
+#endif
+#endif
+
+#ifdef CSP_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define csp_tool_acquire(a) __tsan_acquire((void *)(a))
+#define csp_tool_release(a) __tsan_release((void *)(a))
+#else
+#define csp_tool_acquire(a) ((void)(a))
+#define csp_tool_release(a) ((void)(a))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+void *csp_tool_alloc(size_t n);
+void *csp_tool_realloc(void *p, size_t n);
+void  csp_tool_free(void *p);
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CSP_TOOL_H */
