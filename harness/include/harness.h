@@ -54,7 +54,9 @@ typedef struct {
     bool in_process;          /* run entry in this process (no fork): cannot
                                  recover from a hang or crash; leaked tasks stay */
     csp_duration leak_grace;  /* after entry returns, how long tasks may take to finish */
-    unsigned noise;           /* permille chance of a yield/sleep at each sync point */
+    unsigned noise;           /* permille chance of a yield/sleep at each sync point,
+                                 from run 2 on: run 1 of a search is always plain, so
+                                 a one-run search is the program as it is */
     int fd_limit;             /* RLIMIT_NOFILE for the run; 0 leaves it */
     bool keep_output;         /* don't capture the child's stdout/stderr (default: captured) */
     bool keep_going;          /* run every schedule even after a failure */
@@ -63,13 +65,42 @@ typedef struct {
     unsigned choice_bound;    /* EXHAUSTIVE: non-default select/timer choices per run */
     csp_duration horizon;     /* virtual time a run may go on after entry returned */
 
-    /* goleak-style: tasks to leave out of leak reports, matched against the
-     * task's name or the function that called csp_go. NULL-terminated. */
+    /* goleak-style: tasks to leave out of leak reports. Each entry is an
+     * fnmatch(3) glob matched against the task's name (csp_go_named), the
+     * function that called csp_go, and the task's top function (the first
+     * frame of its stack outside chanlab's own code, like goleak's
+     * IgnoreTopFunction). Ignored tasks still show in the dump, marked
+     * "(ignored)". NULL-terminated. */
     const char *const *ignore_tasks;
 } harness_options;
 
 /* Defaults: free mode, random, seed 1, one schedule, hang after 3 s without
- * progress, 60 s wall bound, 500 ms leak grace, 100,000 steps. */
+ * progress, 60 s wall bound, 500 ms leak grace, 100,000 steps.
+ *
+ * The bounds:
+ *  hang_after  free mode: no task made progress (no channel operation, no
+ *              task started or ended) for this long while some task waits
+ *              → HANG (or DEADLOCK when every task is parked on chanlab
+ *              primitives that nothing can wake).
+ *  timeout     the wall bound of the whole harness_run call, both modes; the
+ *              parent kills a child that outlives it by 2 s (after asking it
+ *              for a dump). Controlled mode stops searching at it ("stopped
+ *              by the wall bound").
+ *  max_steps   controlled mode: scheduling points in one schedule before the
+ *              scheduler hands over to a fair one for max_steps more; only a
+ *              run that does not end then either is a HANG (livelock).
+ *  horizon     controlled mode: virtual time a run may go on after entry
+ *              returned (tickers, sleeping tasks) before it is judged.
+ *
+ * Replaying from CI without editing a test: these environment variables
+ * override the options of every harness_run call (or, with CHANLAB_ENTRY,
+ * of the calls whose entry function's name matches the glob):
+ *  CHANLAB_REPLAY=v1:...   replay exactly that controlled-mode schedule
+ *  CHANLAB_SEED=N          the seed        CHANLAB_SCHEDULES=N  the run count
+ *  CHANLAB_STRATEGY=S      random, pct or exhaustive (controlled mode)
+ *  CHANLAB_ENTRY=GLOB      apply them only where entry's name matches
+ * A bad value refuses the run (harness_run returns -1 with the reason); a
+ * failing result's `rerun` is the line that reproduces it. */
 harness_options harness_defaults(void);
 
 typedef struct {
@@ -91,6 +122,8 @@ typedef struct {
     int signal;                /* CRASH: the fatal signal */
     char *output;              /* harness_output of the failing (or last) run */
     char *log;                 /* the child's captured stdout+stderr (TSan reports too) */
+    char *rerun;               /* not PASS: the environment that reruns exactly this
+                                  failure, "CHANLAB_ENTRY=f CHANLAB_REPLAY=v1:..." */
 } harness_result;
 
 /* Returns 0 when the runs were carried out (the verdict is in *r), -1 with
@@ -113,6 +146,20 @@ void harness_mark_bound(const char *mark, csp_duration max);/* all other tasks g
 void harness_output(const char *fmt, ...) CSP_PRINTF(1, 2);/* output compared across schedules */
 /* A resource the program could not get (EMFILE, say): RESOURCE at once. */
 void harness_resource_exhausted(const char *what);
+
+/* For test frameworks that report a failed assertion by abort() (cmocka with
+ * CMOCKA_TEST_ABORT=1, assert(3)): while on, an abort() in the run is the
+ * program's failure, WRONG_RESULT, with the message the framework printed
+ * just before, rather than a CRASH. harness_cmocka.h turns it on. */
+void harness_abort_is_failure(bool on);
+
+/* Waits until every other task of the run is blocked (parked on a channel,
+ * select, timer, mutex or wait group) or has ended — synctest.Wait. In
+ * controlled mode it is exact: the caller runs again once nothing else can
+ * run. In free mode it polls until the other tasks have stayed parked across
+ * three polls 1 ms apart, giving up after about 3 s. Returns false if called
+ * outside a run, or when it gave up. */
+bool harness_wait(void);
 
 /* True in a ThreadSanitizer build, where data races become RACE. */
 bool harness_detects_races(void);

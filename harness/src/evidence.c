@@ -1,29 +1,19 @@
-/* evidence.c — what both drivers (free mode: child.c, controlled mode:
- * controlled.c) write about a run: verdict records, the program's
- * measurements, and the baseline against which leaked descriptors, threads
- * and channels are counted. */
-#include "hinternal.h"
+/* evidence.c — the end-of-run collector both drivers share (collect.h): the
+ * baseline against which leaked descriptors, threads and channels are
+ * counted, the leak collector that judges LEAK, and the program's own
+ * measurements (failures, resource and latency bounds, races, output).
+ *
+ * Messages name code by address (harness__pc_token): the parent renders
+ * them; nothing here symbolizes. */
+#include "collect.h"
 
 #include <dirent.h>
-#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-void harness__write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return;
-        p += k;
-        n -= (size_t)k;
-    }
-}
 
 static int count_dir(const char *path)
 {
@@ -39,12 +29,12 @@ static int count_dir(const char *path)
     return n;
 }
 
-int harness__count_fds(void) { return count_dir("/proc/self/fd") - 1; /* the DIR's own */ }
+static int count_fds(void) { return count_dir("/proc/self/fd") - 1; /* the DIR's own */ }
 int harness__count_threads(void) { return count_dir("/proc/self/task"); }
 
 void harness__take_baseline(harness_baseline *base)
 {
-    base->fds = harness__count_fds();
+    base->fds = count_fds();
     base->threads = harness__count_threads();
     base->runtime_threads = csp_debug_runtime_threads();
     base->chans = csp_debug_live_chans();
@@ -52,19 +42,13 @@ void harness__take_baseline(harness_baseline *base)
         base->fd_open[fd] = fcntl(fd, F_GETFD) != -1;
 }
 
-/* "count leaked_fds N" and what they are, when descriptors beyond the
- * baseline are open. */
-void harness__put_leaked_fds(harness_buf *b, const harness_baseline *base)
+/* "fd 5 (pipe:[123]), fd 6 (/tmp/x)" for descriptors beyond the baseline;
+ * returns how many there are. */
+static unsigned leaked_fds(const harness_baseline *base, harness_buf *text)
 {
-    /* A ThreadSanitizer report starts llvm-symbolizer, whose pipes would
-     * look like the program's leaked descriptors: not counted then. */
-    if (harness__state && atomic_load(&harness__state->races) > 0)
-        return;
-    int extra = harness__count_fds() - base->fds;
+    int extra = count_fds() - base->fds;
     if (extra <= 0)
-        return;
-    harness__buf_printf(b, "count\tleaked_fds\t%d\n", extra);
-    harness_buf text = {0};
+        return 0;
     int shown = 0;
     for (int fd = 0; fd < 1024 && shown < 8; fd++) {
         if (base->fd_open[fd] || fcntl(fd, F_GETFD) == -1)
@@ -73,44 +57,118 @@ void harness__put_leaked_fds(harness_buf *b, const harness_baseline *base)
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         ssize_t k = readlink(path, target, sizeof target - 1);
         target[k > 0 ? k : 0] = 0;
-        harness__buf_printf(&text, "%sfd %d (%s)", shown ? ", " : "", fd, k > 0 ? target : "?");
+        harness__buf_printf(text, "%sfd %d (%s)", shown ? ", " : "", fd, k > 0 ? target : "?");
         shown++;
     }
-    if (text.buf) {
-        harness__buf_puts(b, "fds\t");
-        harness__buf_escaped(b, text.buf);
-        harness__buf_puts(b, "\n");
-        free(text.buf);
+    return (unsigned)extra;
+}
+
+/* "3 tasks leaked: 3× chan send "errors" (created by TOKEN); ..." — leaked
+ * tasks grouped by what they wait on and where they were made. */
+static void leaked_tasks_text(harness_buf *m, const harness_record *r)
+{
+    harness__buf_printf(m, "%u task%s leaked: ", r->leaked_tasks, r->leaked_tasks == 1 ? "" : "s");
+    bool *done = calloc(r->ntasks ? r->ntasks : 1, sizeof *done);
+    if (!done)
+        return;
+    int groups = 0;
+    for (size_t i = 0; i < r->ntasks; i++) {
+        const csp_debug_task *a = &r->tasks[i].t;
+        if (r->tasks[i].ignored || done[i])
+            continue;
+        int count = 0;
+        for (size_t j = i; j < r->ntasks; j++) {
+            const csp_debug_task *b = &r->tasks[j].t;
+            if (!r->tasks[j].ignored && !done[j] && strcmp(a->wait, b->wait) == 0 &&
+                a->created_pc == b->created_pc) {
+                done[j] = true;
+                count++;
+            }
+        }
+        if (groups++ == 3) {
+            harness__buf_puts(m, "; ...");
+            break;
+        }
+        harness__buf_printf(m, "%s%d\xc3\x97 %s", groups > 1 ? "; " : "", count, a->wait);
+        /* Made by the harness's own entry wrapper: say nothing, as the dump does. */
+        if (a->created_pc && !csp_debug_library_pc(a->created_pc)) {
+            harness__buf_puts(m, " (created by ");
+            harness__pc_token(m, a->created_pc);
+            harness__buf_puts(m, ")");
+        }
     }
+    free(done);
 }
 
-void harness__put_verdict(harness_buf *b, harness_verdict v, const char *msg)
+void harness__collect_leaks(harness_record *r, const harness_run_facts *f, const char *head,
+                            bool ask_running, unsigned leaked_threads)
 {
-    harness__buf_printf(b, "verdict\t%s\t", harness_verdict_name(v));
-    harness__buf_escaped(b, msg ? msg : "");
-    harness__buf_puts(b, "\n");
+    harness_buf msg = {0}, extra = {0};
+    csp_debug_quiet q;
+    csp_debug_quiescence(&q, NULL);
+    if (q.tasks > 0) {
+        size_t first = r->ntasks;
+        harness__snapshot_tasks(r, ask_running);
+        for (size_t i = first; i < r->ntasks; i++) {
+            r->tasks[i].ignored = harness__ignore_matches(f->ignore, &r->tasks[i].t);
+            r->leaked_tasks += !r->tasks[i].ignored;
+        }
+        free(r->head);
+        r->head = strdup(head);
+        if (r->leaked_tasks)
+            leaked_tasks_text(&msg, r);
+    }
+    csp_debug_timer timers[64];
+    size_t nt = csp_debug_timers(timers, 64);
+    for (size_t i = 0; i < nt && i < 64; i++) {
+        if (timers[i].period <= 0)
+            continue;
+        harness__buf_printf(&extra, "%sticker (every %lld ms) made by ", extra.len ? "; " : "",
+                            (long long)(timers[i].period / CSP_MILLISECOND));
+        harness__pc_token(&extra, timers[i].created_pc);
+        harness__buf_puts(&extra, " still running");
+        r->leaked_tickers++;
+    }
+    r->leaked_threads = leaked_threads;
+    if (leaked_threads)
+        harness__buf_printf(&extra, "%s%u OS thread%s beyond the tasks still running",
+                            extra.len ? "; " : "", leaked_threads, leaked_threads == 1 ? "" : "s");
+    /* A ThreadSanitizer report starts llvm-symbolizer, whose pipes would
+     * look like the program's leaked descriptors: not counted then. */
+    if (atomic_load(&f->state->races) == 0) {
+        harness_buf fds = {0};
+        r->leaked_fds = leaked_fds(f->base, &fds);
+        if (r->leaked_fds)
+            harness__buf_printf(&extra, "%s%u descriptor%s left open: %s", extra.len ? "; " : "",
+                                r->leaked_fds, r->leaked_fds == 1 ? "" : "s", fds.buf ? fds.buf : "?");
+        free(fds.buf);
+    }
+    if (r->leaked_tasks || extra.len) {
+        if (msg.len && extra.len)
+            harness__buf_puts(&msg, "; ");
+        if (extra.len)
+            harness__buf_puts(&msg, extra.buf);
+        harness__judge(&r->judged, HARNESS_LEAK, msg.buf);
+    }
+    free(msg.buf);
+    free(extra.buf);
 }
 
-/* Records every measurement the program made: failures, gauges, marks,
- * output. Called once, by whoever finishes the run. */
-void harness__put_measurements(harness_buf *b, harness_state *s, bool judge_marks,
-                               csp_duration last_other_exit, long baseline_chans)
+void harness__collect_measurements(harness_record *r, const harness_run_facts *f, bool judge_marks)
 {
+    harness_state *s = f->state;
+    char msg[256];
     if (s->fail_msg[0])
-        harness__put_verdict(b, HARNESS_WRONG_RESULT, s->fail_msg);
+        harness__judge(&r->judged, HARNESS_WRONG_RESULT, s->fail_msg);
     if (s->resource_msg[0])
-        harness__put_verdict(b, HARNESS_RESOURCE, s->resource_msg);
+        harness__judge(&r->judged, HARNESS_RESOURCE, s->resource_msg);
     for (int i = 0; i < HARNESS_MAX_GAUGES && s->gauges[i].name; i++) {
         harness_gauge *g = &s->gauges[i];
         long peak = atomic_load(&g->peak);
-        harness__buf_printf(b, "gauge\t");
-        harness__buf_escaped(b, g->name);
-        harness__buf_printf(b, "\t%ld\t%ld\n", peak, g->bound);
         if (g->bound >= 0 && peak > g->bound) {
-            char msg[256];
             snprintf(msg, sizeof msg, "peak of %ld %s, above the declared bound of %ld",
                      peak, g->name, g->bound);
-            harness__put_verdict(b, HARNESS_RESOURCE, msg);
+            harness__judge(&r->judged, HARNESS_RESOURCE, msg);
         }
     }
     for (int i = 0; judge_marks && i < HARNESS_MAX_MARKS && s->marks[i].name; i++) {
@@ -119,105 +177,36 @@ void harness__put_measurements(harness_buf *b, harness_state *s, bool judge_mark
             continue;
         csp_debug_quiet q;
         csp_debug_quiescence(&q, NULL);
-        char msg[256];
         if (q.tasks > 0) {
             snprintf(msg, sizeof msg, "%zu tasks still alive after \"%s\" (bound %lld ms)",
                      q.tasks, m->name, (long long)(m->bound / CSP_MILLISECOND));
-            harness__put_verdict(b, HARNESS_SLOW, msg);
+            harness__judge(&r->judged, HARNESS_SLOW, msg);
             continue;
         }
-        csp_duration gone = last_other_exit;
+        csp_duration gone = f->last_other_exit;
         csp_duration latency = gone > m->at ? gone - m->at : 0;
-        harness__buf_printf(b, "mark\t");
-        harness__buf_escaped(b, m->name);
-        harness__buf_printf(b, "\t%lld\t%lld\n", (long long)latency, (long long)m->bound);
         if (latency > m->bound) {
             snprintf(msg, sizeof msg, "the other tasks took %.3f ms to finish after \"%s\" "
                      "(bound %.3f ms)", (double)latency / 1e6, m->name, (double)m->bound / 1e6);
-            harness__put_verdict(b, HARNESS_SLOW, msg);
+            harness__judge(&r->judged, HARNESS_SLOW, msg);
         }
     }
     unsigned races = atomic_load(&s->races);
     if (races) {
-        char msg[64];
         snprintf(msg, sizeof msg, "%u ThreadSanitizer report%s", races, races == 1 ? "" : "s");
-        harness__put_verdict(b, HARNESS_RACE, msg);
-        harness__buf_printf(b, "count\traces\t%u\n", races);
+        harness__judge(&r->judged, HARNESS_RACE, msg);
+        r->races = races;
     }
     size_t olen = atomic_load(&s->output_len);
-    if (s->output && olen) {
-        s->output[olen] = 0;
-        harness__buf_puts(b, "output\t");
-        harness__buf_escaped(b, s->output);
-        harness__buf_puts(b, "\n");
-    }
-    harness__buf_printf(b, "count\tlive_chans\t%ld\n", csp_debug_live_chans() - baseline_chans);
+    free(r->output);
+    r->output = s->output && olen ? strndup(s->output, olen) : NULL;
+    r->live_chans = csp_debug_live_chans() - f->base->chans;
 }
 
-
-/* What the program printed and left in stdio's buffers goes to the log
- * before the child _exits. Unlocked: a task stuck inside printf may hold
- * the stream's lock, and the child ends right after anyway. */
+/* Unlocked: a task stuck inside printf may hold the stream's lock, and the
+ * child ends right after anyway. */
 void harness__flush_program_output(void)
 {
     fflush_unlocked(stdout);
     fflush_unlocked(stderr);
-}
-
-/* ------------------------------------------------------------ Fatal signals */
-
-static int crash_fd = -1;
-static bool (*crash_claim)(void);
-static void (*crash_extra)(harness_buf *b);
-static char altstack[64 << 10];
-
-/* A fatal signal in a task: CRASH, with the crashing task's stack taken from
- * where the signal interrupted it, then exit. Not async-signal-safe (it
- * formats and symbolizes nothing, but allocates): the process ends right
- * after, and alarm() bounds it if a lock held at the crash wedges it. */
-static void on_crash(int sig, siginfo_t *si, void *ucv)
-{
-    (void)si;
-    if (crash_claim && !crash_claim())
-        for (;;)
-            pause();
-    alarm(3);
-    uintptr_t pcs[CSP_DEBUG_MAX_PCS];
-    harness__set_own_stack(pcs, harness__stack_from_ucontext(ucv, pcs, CSP_DEBUG_MAX_PCS));
-    harness_buf b = {0};
-    char head[256], msg[96];
-    snprintf(head, sizeof head, "fatal: signal %d (%s) in %s", sig, strsignal(sig),
-             csp_debug_current_task() ? "a task" : "a thread that is not a task (the harness, "
-                                                   "the runtime, or the program's own)");
-    snprintf(msg, sizeof msg, "signal %s", strsignal(sig));
-    harness__put_verdict(&b, HARNESS_CRASH, msg);
-    harness__buf_printf(&b, "count\tsignal\t%d\nhead\t", sig);
-    harness__buf_escaped(&b, head);
-    harness__buf_puts(&b, "\n");
-    if (harness__state)
-        harness__put_measurements(&b, harness__state, false, 0, 0);
-    harness__write_tasks(&b, false);
-    if (crash_extra)
-        crash_extra(&b);
-    harness__buf_puts(&b, "end\n");
-    if (b.buf)
-        harness__write_all(crash_fd, b.buf, b.len);
-    _exit(0);
-}
-
-void harness__install_crash_handlers(int fd, bool (*claim)(void), void (*extra)(harness_buf *b))
-{
-    crash_fd = fd;
-    crash_claim = claim;
-    crash_extra = extra;
-    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
-    sigaltstack(&ss, NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_crash;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
-        sigaction(fatal[i], &sa, NULL);
 }

@@ -6,7 +6,7 @@
  * spinlock on an atomic, copies that go through no interceptor), so two tasks
  * that both record something are not ordered by it. Outside a run, calls
  * print to stderr (harness_fail) or do nothing. */
-#include "hinternal.h"
+#include "state.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,11 +39,8 @@ static HARNESS_QUIET void quiet_copy(char *dst, const char *src, size_t n)
 
 HARNESS_QUIET void harness__state_init(harness_state *s)
 {
-    memset(s, 0, sizeof *s);
-    for (int i = 0; i < HARNESS_MAX_GAUGES; i++)
-        s->gauges[i].bound = -1;
-    for (int i = 0; i < HARNESS_MAX_MARKS; i++)
-        s->marks[i].at = s->marks[i].bound = -1;
+    s->output = NULL;
+    harness__state_reset(s);
     void *p = mmap(NULL, HARNESS_OUTPUT_CAP, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     s->output = p == MAP_FAILED ? NULL : p;
@@ -56,10 +53,21 @@ HARNESS_QUIET void harness__state_destroy(harness_state *s)
     s->output = NULL;
 }
 
-HARNESS_QUIET void harness__observe(harness_verdict v)
+HARNESS_QUIET void harness__state_reset(harness_state *s)
+{
+    char *out = s->output;
+    memset(s, 0, sizeof *s);
+    s->output = out;
+    for (int i = 0; i < HARNESS_MAX_GAUGES; i++)
+        s->gauges[i].bound = -1;
+    for (int i = 0; i < HARNESS_MAX_MARKS; i++)
+        s->marks[i].at = s->marks[i].bound = -1;
+}
+
+HARNESS_QUIET void harness_abort_is_failure(bool on)
 {
     if (harness__state)
-        atomic_fetch_or(&harness__state->seen, 1u << v);
+        atomic_store(&harness__state->abort_is_failure, on ? 1 : 0);
 }
 
 HARNESS_QUIET void harness_fail(const char *fmt, ...)
@@ -69,6 +77,8 @@ HARNESS_QUIET void harness_fail(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt ? fmt : "(nil)", ap);
     va_end(ap);
+    if (!msg[0])   /* an empty message still fails the run */
+        snprintf(msg, sizeof msg, "harness_fail (no message)");
     harness_state *s = harness__state;
     if (!s) {
         fprintf(stderr, "harness_fail outside a run: %s\n", msg);
@@ -78,7 +88,6 @@ HARNESS_QUIET void harness_fail(const char *fmt, ...)
     if (!s->fail_msg[0])
         quiet_copy(s->fail_msg, msg, strlen(msg) + 1);
     spin_unlock(s);
-    harness__observe(HARNESS_WRONG_RESULT);
 }
 
 HARNESS_QUIET void harness_resource_exhausted(const char *what)
@@ -86,7 +95,7 @@ HARNESS_QUIET void harness_resource_exhausted(const char *what)
     harness_state *s = harness__state;
     if (!s)
         return;
-    const char *msg = what ? what : "a resource";
+    const char *msg = what && what[0] ? what : "a resource";
     size_t n = strlen(msg);
     if (n >= sizeof s->resource_msg)
         n = sizeof s->resource_msg - 1;
@@ -96,7 +105,6 @@ HARNESS_QUIET void harness_resource_exhausted(const char *what)
         s->resource_msg[n] = 0;
     }
     spin_unlock(s);
-    harness__observe(HARNESS_RESOURCE);
 }
 
 /* Under the spinlock. The name pointer identifies the gauge; equal strings

@@ -11,20 +11,52 @@
  *              priorities (a task spawned later gets a random rank among the
  *              live ones); the highest-priority runnable task runs; at d-1
  *              change points drawn uniformly over the estimated run length the
- *              running task drops below every initial priority. No task can
- *              starve the others forever: one picked over waiting tasks for
- *              STARVE_LIMIT decisions in a row drops to the bottom too.
- *              Select and timer choices are uniform.
+ *              running task drops below every initial priority. One picked
+ *              over waiting tasks for STARVE_LIMIT decisions in a row drops to
+ *              the bottom too. Select and timer choices are uniform.
  *  BYTES       each decision takes the next byte (two when there are more than
  *              256 options) modulo the options; when the bytes run out, the
  *              running task goes on (else the lowest id), choices take 0.
- *  EXHAUSTIVE  depth-first over every decision (stateless, like CHESS) with at
- *              most preemption_bound preemptions and choice_bound non-default
- *              select/timer choices per run; `exhausted` when the bounded tree
- *              is covered.
+ *  EXHAUSTIVE  depth-first over every decision (stateless, like CHESS): the
+ *              first visit of a decision takes its default (a RUN decision
+ *              with a current task: that task; otherwise option 0), and
+ *              backtracking tries every other option of every decision the
+ *              strategy made, in the order default+1, default+2, ... mod n,
+ *              as long as the run stays within both bounds:
+ *                preemption_bound  RUN decisions, made by the strategy, that
+ *                                  pick a task other than `current` while
+ *                                  current >= 0 (the running task could go
+ *                                  on). A pick when current is -1 (the task
+ *                                  blocked or ended) is free.
+ *                choice_bound      SELECT and TIMER decisions, made by the
+ *                                  strategy, that take an option other than 0
+ *                                  (the first ready case in case order; the
+ *                                  timer at the head of the due batch).
+ *              Decisions forced by fairness (below) are not branched on and
+ *              count against neither bound. `exhausted` when every such
+ *              schedule has run: the space covered is every schedule within
+ *              the bounds in which no runnable task is passed over FAIR_LIMIT
+ *              times in a row.
  *  REPLAY      the decisions of an explicit schedule, or the seeded run a
  *              short form names; a decision that does not fit the program
- *              stops the run with an error. */
+ *              stops the run with an error.
+ *
+ * Fairness, for every strategy but explicit replay (which follows its
+ * record, where these picks are):
+ *  - a task runnable at FAIR_LIMIT consecutive RUN decisions and picked at
+ *    none of them (it is passed over, by any set of other tasks) is picked at
+ *    the next: a forced pick, recorded like any other;
+ *  - fair continuation: once a run has passed max_steps scheduling points
+ *    (where it would have been called a livelock), every further decision is
+ *    the scheduler's: RUN decisions give the running task a quantum of
+ *    FAIR_QUANTUM decisions, then the runnable task that has waited longest
+ *    since it last ran (spawn counts as running); select and timer choices
+ *    take option 0. The run may go on for fair_steps (= max_steps) more
+ *    scheduling points; if it ends, it is judged on how it ended, and only a
+ *    run that does not end under fair continuation either is a HANG. A
+ *    program that ends under every fair schedule is not a livelock, however
+ *    long an unfair strategy (PCT's priorities, BYTES' and EXHAUSTIVE's
+ *    defaults) could keep it going. */
 #include "strategy.h"
 
 #include <errno.h>
@@ -33,6 +65,8 @@
 #include <string.h>
 
 #define STARVE_LIMIT 2000
+#define FAIR_LIMIT 2000      /* passed over this many RUN decisions in a row: run */
+#define FAIR_QUANTUM 64      /* fair continuation: decisions a running task keeps going */
 
 /* The decision path runs inside whichever task's fiber reaches a decision:
  * like the runtime, it must be invisible to TSan (HARNESS_QUIET), or it would
@@ -52,26 +86,28 @@ HARNESS_QUIET static size_t below(uint64_t *s, size_t n) { return (size_t)(split
 
 /* ------------------------------------------------------------ Decisions */
 
-HARNESS_QUIET static void record(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current, size_t pick)
+HARNESS_QUIET static size_t default_pick(csp_decision_kind kind, int current)
+{
+    return kind == CSP_DECIDE_RUN && current >= 0 ? (size_t)current : 0;
+}
+
+HARNESS_QUIET static void record(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current,
+                                 size_t pick, bool forced)
 {
     if (st->ndec == st->capdec) {
         st->capdec = st->capdec ? 2 * st->capdec : 256;
-        st->dec = csp__realloc(st->dec, st->capdec * sizeof *st->dec);
+        st->dec = csp_tool_realloc(st->dec, st->capdec * sizeof *st->dec);
         if (!st->dec) {
             fprintf(stderr, "harness: out of memory recording decisions\n");
             abort();
         }
     }
     st->dec[st->ndec++] = (harness_decision){
-        .pick = (uint32_t)pick, .n = (uint32_t)n, .kind = (uint8_t)kind,
+        .pick = (uint32_t)pick, .n = (uint32_t)n,
+        .first = (uint32_t)default_pick(kind, current), .kind = (uint8_t)kind, .forced = forced,
         .preemption = kind == CSP_DECIDE_RUN && current >= 0 && (size_t)current != pick,
         .current_valid = kind == CSP_DECIDE_RUN && current >= 0,
         .current = current >= 0 ? (uint32_t)current : 0 };
-}
-
-HARNESS_QUIET static size_t default_pick(csp_decision_kind kind, int current)
-{
-    return kind == CSP_DECIDE_RUN && current >= 0 ? (size_t)current : 0;
 }
 
 /* PCT: the priority of task id (grows the table as ids appear). */
@@ -81,7 +117,7 @@ HARNESS_QUIET static int64_t *prio_slot(harness_strategy_state *st, uint64_t id)
         size_t n = st->nprio ? st->nprio : 64;
         while (n <= id)
             n *= 2;
-        int64_t *p = csp__realloc(st->prio, n * sizeof *p);
+        int64_t *p = csp_tool_realloc(st->prio, n * sizeof *p);
         if (!p)
             abort();
         for (size_t i = st->nprio; i < n; i++)
@@ -92,15 +128,107 @@ HARNESS_QUIET static int64_t *prio_slot(harness_strategy_state *st, uint64_t id)
     return &st->prio[id];
 }
 
-HARNESS_QUIET static void pct_spawned(void *ctx, uint64_t id)
+/* Fairness: the per-id tables (grown as ids appear; ids restart at 1 in
+ * every run, so they stay as small as a run's task count). */
+HARNESS_QUIET static void fair_grow(harness_strategy_state *st, uint64_t id)
+{
+    if (id < st->nfair)
+        return;
+    size_t n = st->nfair ? st->nfair : 64;
+    while (n <= id)
+        n *= 2;
+    uint64_t *a[3] = { st->streak, st->at, st->last_ran };
+    for (int k = 0; k < 3; k++) {
+        a[k] = csp_tool_realloc(a[k], n * sizeof *a[k]);
+        if (!a[k])
+            abort();
+        for (size_t i = st->nfair; i < n; i++)
+            a[k][i] = 0;
+    }
+    st->streak = a[0];
+    st->at = a[1];
+    st->last_ran = a[2];
+    st->nfair = n;
+}
+
+HARNESS_QUIET static void strategy_spawned(void *ctx, uint64_t id)
 {
     harness_strategy_state *st = ctx;
-    if (st->strategy != HARNESS_PCT || st->replaying_explicit)
+    if (st->replaying_explicit)
+        return;
+    /* Fairness: a new task has waited since now (spawn counts as running),
+     * so a stream of fresh tasks cannot keep an old one waiting. */
+    fair_grow(st, id);
+    st->last_ran[id] = st->fair_clock;
+    st->streak[id] = 0;
+    st->at[id] = st->run_decisions;
+    if (id >= st->fair_hi)
+        st->fair_hi = id + 1;
+    if (st->strategy != HARNESS_PCT)
         return;
     /* A random rank among the initial priorities, which sit above every
      * change-point priority (1 .. depth-1). Distinct: high bits random, low
      * bits the id. */
     *prio_slot(st, id) = (int64_t)(st->depth + 1 + below(&st->rng, 1u << 20)) * 4096 + (int64_t)(id % 4096);
+}
+
+/* The option of a task passed over FAIR_LIMIT RUN decisions in a row (the
+ * longest-starved, lowest index first), or n. Decision number d =
+ * run_decisions + 1; a task's streak goes on only if it was an option at d-1. */
+HARNESS_QUIET static size_t starving(const harness_strategy_state *st, size_t n, const uint64_t *ids, int current)
+{
+    size_t best = n;
+    uint64_t longest = FAIR_LIMIT - 1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = ids[i];
+        if ((int)i != current && id < st->nfair && st->at[id] == st->run_decisions &&
+            st->streak[id] > longest) {
+            longest = st->streak[id];
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* After a RUN pick: the picked and the running task start afresh, every other
+ * option has been passed over once more. */
+HARNESS_QUIET static void fair_note(harness_strategy_state *st, size_t n, const uint64_t *ids, int current, size_t pick)
+{
+    uint64_t d = ++st->run_decisions;
+    if (ids[n - 1] >= st->nfair)
+        fair_grow(st, ids[n - 1]);   /* ids ascend: the last is the largest */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = ids[i];
+        if (i == pick || (int)i == current)
+            st->streak[id] = 0;
+        else
+            st->streak[id] = st->at[id] == d - 1 ? st->streak[id] + 1 : 1;
+        st->at[id] = d;
+    }
+    st->last_ran[ids[pick]] = ++st->fair_clock;
+    if (ids[n - 1] >= st->fair_hi)
+        st->fair_hi = ids[n - 1] + 1;
+}
+
+/* Fair continuation: a quantum for the running task, then the one that has
+ * waited longest; choices take 0. */
+HARNESS_QUIET static size_t fair_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n,
+                                      const uint64_t *ids, int current)
+{
+    if (kind != CSP_DECIDE_RUN)
+        return 0;
+    if (current >= 0 && st->quantum_left > 0) {
+        st->quantum_left--;
+        return (size_t)current;
+    }
+    if (ids[n - 1] >= st->nfair)
+        fair_grow(st, ids[n - 1]);
+    size_t best = n;
+    for (size_t i = 0; i < n; i++)
+        if ((int)i != current && (best == n || st->last_ran[ids[i]] < st->last_ran[ids[best]]))
+            best = i;
+    st->quantum_left = FAIR_QUANTUM - 1;
+    return best;
 }
 
 HARNESS_QUIET static size_t pct_run(harness_strategy_state *st, size_t n, const uint64_t *ids, int current)
@@ -140,19 +268,24 @@ HARNESS_QUIET static size_t bytes_pick(harness_strategy_state *st, csp_decision_
     return v % n;
 }
 
-HARNESS_QUIET static size_t exhaustive_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
+/* EXHAUSTIVE: the prefix to follow, then defaults. `pick` is the forced
+ * pick, or n when the strategy decides. */
+HARNESS_QUIET static size_t exhaustive_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n,
+                                            int current, size_t forced)
 {
     size_t i = st->ndec;
     if (i < st->nprefix) {
-        if (st->prefix[i].n != n || st->prefix[i].kind != kind) {
+        const harness_decision *p = &st->prefix[i];
+        if (p->n != n || p->kind != kind || p->first != default_pick(kind, current) ||
+            (forced < n) != p->forced || (forced < n && forced != p->pick)) {
             st->error = "the program made different decisions when replayed "
                         "(it depends on something outside the scheduler: real time, "
                         "randomness, I/O)";
             return n;   /* stops the run */
         }
-        return st->prefix[i].pick;
+        return p->pick;
     }
-    return default_pick(kind, current);
+    return forced < n ? forced : default_pick(kind, current);
 }
 
 HARNESS_QUIET static size_t explicit_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
@@ -183,9 +316,23 @@ HARNESS_QUIET static size_t explicit_pick(harness_strategy_state *st, csp_decisi
 HARNESS_QUIET static size_t strategy_decide(void *ctx, csp_decision_kind kind, size_t n, const uint64_t *ids, int current)
 {
     harness_strategy_state *st = ctx;
-    size_t pick;
-    if (st->replaying_explicit)
+    size_t pick, forced = n;
+    if (st->replaying_explicit) {
         pick = explicit_pick(st, kind, n, current);
+        if (pick < n)
+            record(st, kind, n, current, pick, false);
+        return pick;
+    }
+    if (st->max_steps && csp_sched_steps() > st->max_steps) {
+        st->fair_entered = true;
+        forced = fair_pick(st, kind, n, ids, current);
+    } else if (kind == CSP_DECIDE_RUN) {
+        forced = starving(st, n, ids, current);
+    }
+    if (st->strategy == HARNESS_EXHAUSTIVE)
+        pick = exhaustive_pick(st, kind, n, current, forced);
+    else if (forced < n)
+        pick = forced;
     else switch (st->strategy) {
     case HARNESS_PCT:
         pick = kind == CSP_DECIDE_RUN ? pct_run(st, n, ids, current) : below(&st->rng, n);
@@ -193,16 +340,16 @@ HARNESS_QUIET static size_t strategy_decide(void *ctx, csp_decision_kind kind, s
     case HARNESS_BYTES:
         pick = bytes_pick(st, kind, n, current);
         break;
-    case HARNESS_EXHAUSTIVE:
-        pick = exhaustive_pick(st, kind, n, current);
-        break;
     case HARNESS_RANDOM:
     default:
         pick = below(&st->rng, n);
         break;
     }
-    if (pick < n)
-        record(st, kind, n, current, pick);
+    if (pick < n) {
+        if (kind == CSP_DECIDE_RUN)
+            fair_note(st, n, ids, current, pick);
+        record(st, kind, n, current, pick, forced < n);
+    }
     return pick;
 }
 
@@ -219,15 +366,20 @@ void harness__strategy_init(harness_strategy_state *st, const harness_options *o
     st->bytes = o->bytes;
     st->nbytes = o->nbytes;
     st->estimate = 0;          /* learned from the runs (strategy_end_run) */
-    st->hooks = (csp_sched_hooks){ st, strategy_decide, pct_spawned };
+    st->max_steps = o->max_steps;
+    st->fair_steps = o->max_steps;   /* the fair continuation's bound */
+    st->hooks = (csp_sched_hooks){ st, strategy_decide, strategy_spawned };
 }
 
 void harness__strategy_free(harness_strategy_state *st)
 {
-    csp__free(st->dec);
-    csp__free(st->prefix);
-    csp__free(st->prio);
-    csp__free(st->change_at);
+    csp_tool_free(st->dec);
+    csp_tool_free(st->prefix);
+    csp_tool_free(st->prio);
+    csp_tool_free(st->change_at);
+    csp_tool_free(st->streak);
+    csp_tool_free(st->at);
+    csp_tool_free(st->last_ran);
     memset(st, 0, sizeof *st);
 }
 
@@ -239,6 +391,12 @@ void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
     st->bytepos = 0;
     st->pct_step = 0;
     st->same_streak = 0;
+    for (size_t i = 0; i < st->fair_hi; i++)
+        st->streak[i] = st->at[i] = st->last_ran[i] = 0;
+    st->fair_hi = 0;
+    st->run_decisions = st->fair_clock = 0;
+    st->quantum_left = 0;
+    st->fair_entered = false;
     uint64_t s = st->seed ^ (0xd1b54a32d192ed03ull * (uint64_t)run);
     splitmix(&s);
     st->rng = s;
@@ -251,8 +409,8 @@ void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
     if (st->strategy == HARNESS_PCT && !st->replaying_explicit) {
         for (size_t i = 0; i < st->nprio; i++)
             st->prio[i] = 0;
-        csp__free(st->change_at);
-        st->change_at = csp__alloc((st->depth ? st->depth : 1) * (sizeof *st->change_at));
+        csp_tool_free(st->change_at);
+        st->change_at = csp_tool_alloc((st->depth ? st->depth : 1) * (sizeof *st->change_at));
         for (unsigned i = 0; i + 1 < st->depth; i++)
             st->change_at[i] = 1 + below(&st->rng, st->estimate);
     }
@@ -269,27 +427,33 @@ bool harness__strategy_end_run(harness_strategy_state *st)
         st->estimate = st->pct_step ? st->pct_step : 1;
     if (st->strategy != HARNESS_EXHAUSTIVE || st->replaying_explicit)
         return true;
-    /* Backtrack: the deepest decision with an untried option that keeps the
-     * run within its bounds. */
+    /* Backtrack: the deepest decision the strategy made (not fairness) with
+     * an untried option that keeps the run within its bounds. The options
+     * of decision i are tried in the order first, first+1, ... mod n, so
+     * those after the current pick in that order are the untried ones. */
     unsigned preempt = 0, choices = 0;
-    unsigned *pre_before = csp__alloc((st->ndec + 1) * sizeof *pre_before);
-    unsigned *cho_before = csp__alloc((st->ndec + 1) * sizeof *cho_before);
+    unsigned *pre_before = csp_tool_alloc((st->ndec + 1) * sizeof *pre_before);
+    unsigned *cho_before = csp_tool_alloc((st->ndec + 1) * sizeof *cho_before);
     if (!pre_before || !cho_before)
         abort();
     for (size_t i = 0; i < st->ndec; i++) {
+        const harness_decision *d = &st->dec[i];
         pre_before[i] = preempt;
         cho_before[i] = choices;
-        preempt += st->dec[i].preemption;
-        choices += st->dec[i].kind != CSP_DECIDE_RUN && st->dec[i].pick != 0;
+        preempt += d->preemption && !d->forced;
+        choices += d->kind != CSP_DECIDE_RUN && d->pick != 0 && !d->forced;
     }
     bool found = false;
     for (size_t i = st->ndec; i-- > 0 && !found;) {
         harness_decision *d = &st->dec[i];
-        for (uint32_t alt = d->pick + 1; alt < d->n; alt++) {
+        if (d->forced)
+            continue;
+        uint32_t tried = (d->pick + d->n - d->first) % d->n;
+        for (uint32_t k = tried + 1; k < d->n; k++) {
+            uint32_t alt = (d->first + k) % d->n;
             unsigned p = pre_before[i], c = cho_before[i];
-            bool is_pre = d->kind == CSP_DECIDE_RUN && d->current_valid && alt != d->current;
             if (d->kind == CSP_DECIDE_RUN)
-                p += is_pre;
+                p += d->current_valid && alt != d->current;
             else
                 c += alt != 0;
             if (p > st->preemption_bound || c > st->choice_bound)
@@ -297,21 +461,27 @@ bool harness__strategy_end_run(harness_strategy_state *st)
             /* New prefix: decisions before i, then alt. */
             if (st->capprefix < i + 1) {
                 st->capprefix = 2 * (i + 1);
-                st->prefix = csp__realloc(st->prefix, st->capprefix * sizeof *st->prefix);
+                st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
                 if (!st->prefix)
                     abort();
             }
             memcpy(st->prefix, st->dec, i * sizeof *st->dec);
             st->prefix[i] = *d;
             st->prefix[i].pick = alt;
+            st->prefix[i].preemption = d->kind == CSP_DECIDE_RUN && d->current_valid && alt != d->current;
             st->nprefix = i + 1;
             found = true;
             break;
         }
     }
-    csp__free(pre_before);
-    csp__free(cho_before);
+    csp_tool_free(pre_before);
+    csp_tool_free(cho_before);
     return found;
+}
+
+uint64_t harness__strategy_step_limit(const harness_strategy_state *st)
+{
+    return st->max_steps ? st->max_steps + st->fair_steps : 0;
 }
 
 /* ------------------------------------------------------ Schedule strings */
@@ -423,7 +593,7 @@ const char *harness__schedule_parse(const char *s, harness_strategy_state *st)
                 return "an explicit schedule of more than 100,000,000 decisions";
             while (st->nprefix + reps > st->capprefix) {
                 st->capprefix = st->capprefix ? 2 * st->capprefix : 256;
-                st->prefix = csp__realloc(st->prefix, st->capprefix * sizeof *st->prefix);
+                st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
                 if (!st->prefix)
                     return "out of memory";
             }

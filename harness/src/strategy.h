@@ -4,12 +4,16 @@
 #define HARNESS_STRATEGY_H
 
 #include "csp_sched.h"
-#include "hinternal.h"
+#include "drivers.h"
 
 typedef struct {
     uint32_t pick, n;          /* the option taken, of n (n is 0 in a parsed explicit schedule) */
+    uint32_t first;            /* EXHAUSTIVE: the pick of the first visit (the default); the
+                                  others are tried in the order first+1, first+2, ... mod n */
     uint8_t kind;              /* csp_decision_kind */
     bool preemption;           /* a RUN pick away from a task that could go on */
+    bool forced;               /* made by fairness, not by the strategy: EXHAUSTIVE does
+                                  not branch on it, and it counts against no bound */
     bool current_valid;
     uint32_t current;          /* RUN: the running task's index, if current_valid */
 } harness_decision;
@@ -35,6 +39,14 @@ typedef struct {
     /* BYTES */
     const uint8_t *bytes;
     size_t nbytes, bytepos;
+    /* Fairness (every strategy but explicit replay), strategy.c's head. */
+    uint64_t max_steps, fair_steps;   /* fair continuation past max_steps, for fair_steps more */
+    uint64_t run_decisions;           /* RUN decisions in this run */
+    uint64_t fair_clock;              /* RUN picks in this run */
+    uint64_t *streak, *at, *last_ran; /* per task id */
+    size_t nfair, fair_hi;
+    unsigned quantum_left;
+    bool fair_entered;                /* this run went on under fair continuation */
     /* Replay. */
     bool replaying_explicit;
     unsigned replay_run;       /* short form: the run it names */
@@ -46,14 +58,14 @@ void harness__strategy_init(harness_strategy_state *st, const harness_options *o
 void harness__strategy_free(harness_strategy_state *st);
 void harness__strategy_begin_run(harness_strategy_state *st, unsigned run);
 bool harness__strategy_end_run(harness_strategy_state *st);
+/* The scheduler's step limit for a run: max_steps plus the fair
+ * continuation's bound (0: unbounded). */
+uint64_t harness__strategy_step_limit(const harness_strategy_state *st);
 char *harness__schedule_explicit(const harness_strategy_state *st);
 char *harness__schedule_short(const harness_strategy_state *st);
 /* Parses a schedule string into st (after harness__strategy_init); returns
  * NULL or what is wrong with it. */
 const char *harness__schedule_parse(const char *s, harness_strategy_state *st);
 
-/* Controlled mode, in the child (or this process): runs the schedules and
- * writes the records of the one to report. */
-void harness__controlled_run(const harness_child_args *a);
 
 #endif

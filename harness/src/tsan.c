@@ -9,7 +9,7 @@
  * TSAN_OPTIONS in the environment still overrides these. A program that
  * links the harness and defines its own __tsan_default_options gets a
  * duplicate-symbol error: set TSAN_OPTIONS instead. */
-#include "hinternal.h"
+#include "state.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define HARNESS_TSAN 1
@@ -36,7 +36,6 @@ HARNESS_QUIET void __tsan_on_report(void *report)
     if (!s)
         return;
     atomic_fetch_add(&s->races, 1);
-    harness__observe(HARNESS_RACE);
 }
 #endif
 

@@ -1,0 +1,16 @@
+/* render.h — the parent's side of a record: the only place that symbolizes.
+ * Turns a record into the text a person reads — the message with its code
+ * addresses named, and the Go-style dump through the runtime's one formatter
+ * (csp_debug_print_task). It judges nothing. */
+#ifndef HARNESS_RENDER_H
+#define HARNESS_RENDER_H
+
+#include "record.h"
+
+/* s with every pc token replaced by "FUNC at FILE:LINE" (malloc'd). */
+char *harness__render_text(const char *s);
+/* The dump of r (head, then every task; ignored ones marked), or NULL when
+ * the record has none. */
+char *harness__render_dump(const harness_record *r);
+
+#endif

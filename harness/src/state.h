@@ -1,0 +1,54 @@
+/* state.h — what a run records while it runs (in the forked child, or in this
+ * process for in-process runs): the program's failures, gauges, marks and
+ * output (measure.c), TSan reports (tsan.c). One run at a time. */
+#ifndef HARNESS_STATE_H
+#define HARNESS_STATE_H
+
+#include "quiet.h"
+#include "harness.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define HARNESS_MAX_GAUGES 16
+#define HARNESS_MAX_MARKS 16
+#define HARNESS_OUTPUT_CAP (64u << 10)
+
+typedef struct {
+    const char *name;
+    _Atomic long cur, peak;
+    long bound;            /* < 0: none declared */
+} harness_gauge;
+
+typedef struct {
+    const char *name;
+    csp_duration at;       /* csp_now() of the mark; < 0: not marked yet */
+    csp_duration bound;    /* < 0: none declared */
+} harness_markrec;
+
+typedef struct harness_state {
+    _Atomic int lock;                      /* spinlock for the tables below */
+    char fail_msg[512];                    /* first harness_fail */
+    char resource_msg[256];                /* first harness_resource_exhausted */
+    harness_gauge gauges[HARNESS_MAX_GAUGES];
+    harness_markrec marks[HARNESS_MAX_MARKS];
+    char *output;                          /* HARNESS_OUTPUT_CAP bytes */
+    _Atomic size_t output_len;
+    _Atomic unsigned races;
+    /* A test framework reports a failed assertion by abort(): the message
+     * comes from the log (harness_abort_is_failure). */
+    _Atomic int abort_is_failure;
+} harness_state;
+
+/* The state of the run in progress in this process, or NULL. */
+extern harness_state *harness__state;
+
+void harness__state_init(harness_state *s);
+/* Clears every measurement for the next schedule (keeps the output buffer). */
+void harness__state_reset(harness_state *s);
+void harness__state_destroy(harness_state *s);
+
+/* Starts what the sanitizer would start lazily (tsan.c). */
+void harness__sanitizer_warmup(void);
+
+#endif
