@@ -13,9 +13,7 @@
  * abort, so every run is reproducible; only the demo reads standard input.
  * Invariant of every correct variant here: when the entry returns, no task of
  * its own and no ticker is left — the user task included. */
-#include "pattern.h"
-
-#include "csp_sched.h"
+#include "section87.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -23,21 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* One "second" of the countdown: real in the book and in controlled mode
- * (virtual time), 10 ms in free mode (see the top of the file). */
-static csp_duration second(void)
-{
-    return csp_sched_active() ? CSP_SECOND : 10 * CSP_MILLISECOND;
-}
-
-/* fmt.Println, to standard output (a run's log). */
-#define say(...) (printf(__VA_ARGS__), fflush(stdout))
-/* fmt.Println whose text is also the run's output, compared across runs and
- * schedules. Only how a countdown ends is recorded: on a real clock, how many
- * numbers get printed before an abort depends on how late the timer thread
- * is. */
-#define say_recorded(...) (say(__VA_ARGS__), harness_output(__VA_ARGS__))
 
 static void launch(void) { say_recorded("Lift off!\n"); }
 

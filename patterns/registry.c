@@ -2,6 +2,8 @@
  * the linker section "chanlab_patterns", sorted by id once. */
 #include "pattern.h"
 
+#include "csp_sched.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,3 +115,5 @@ const demo *demo_find(const char *name)
             return __start_chanlab_demos[i];
     return NULL;
 }
+
+bool pattern_controlled(void) { return csp_sched_active(); }

@@ -6,28 +6,13 @@
  *
  * The output a variant prints (harness_output) is compared across schedules:
  * output that depends on the schedule is NONDETERMINISTIC. A "second" is
- * virtual in controlled mode and 10 ms in free mode, as in countdown.c. */
-#include "pattern.h"
-
-#include "csp_sched.h"
+ * virtual in controlled mode and 10 ms in free mode (section87.h). */
+#include "section87.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static csp_duration second(void)
-{
-    return csp_sched_active() ? CSP_SECOND : 10 * CSP_MILLISECOND;
-}
-
-/* fmt.Println, to standard output (a run's log). */
-#define say(...) (printf(__VA_ARGS__), fflush(stdout))
-/* fmt.Println whose text is also the run's output, compared across runs and
- * schedules. The polling countdowns below record only how they end: on a
- * real clock, how many numbers get printed before an abort depends on how
- * late the timer thread is. */
-#define say_recorded(...) (say(__VA_ARGS__), harness_output(__VA_ARGS__))
 
 /* -------------------------------------------------------------- alternate */
 

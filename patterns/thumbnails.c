@@ -11,15 +11,12 @@
  * The entry checks the variant's postcondition right at its return — the
  * thumbnails exist, decode, were each written once, the byte total is right,
  * the error names the non-image — and reports a failure through harness_fail.
- *
- * Invariants: between its setup and the next run's, the workload (`wl`) is
- * only read, except for the write counters, which are relaxed atomics — so
- * the checks add no happens-before edge that would hide a race (ThreadSanitizer
- * must see loop-capture's), and a worker a bug leaves running after the entry
- * returned reads nothing that changes under it. Each worker's arguments are
- * its own (malloc'd, freed by the worker): Go's closure, without a collector. */
+ * The workload and the checks are thumbnails_workload.c's (its header states
+ * what they guarantee: no happens-before edge that would hide a race).
+ * Each worker's arguments are its own (malloc'd, freed by the worker): Go's
+ * closure, without a collector. */
 #include "pattern.h"
-#include "thumbnails.h"
+#include "thumbnails_workload.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,285 +37,10 @@
 #define NOINLINE __attribute__((noinline, noclone))
 #endif
 
-/* ================================================================ Workload */
-
-/* Small on purpose: controlled mode runs each variant over thousands of
- * schedules, and the number of schedules an exhaustive search must cover
- * grows with the factorial of the tasks that can run at once. Two images and
- * one non-image give three workers — enough for every bug of the section to
- * show (a duplicate and a missing thumbnail, a leak, a deadlock, a closer that
- * runs before the workers), few enough for the strategies to reach every bug
- * and for the correct versions to be covered exhaustively. The non-image comes
- * first, so that the loop variable ends on an image; the images take different
- * times to scale, as real ones do. */
-static const struct {
-    const char *name;
-    int w, h;                  /* 0: not an image */
-    csp_duration work;         /* modelled scaling time (csp_sleep) */
-} inputs[] = {
-    { "broken.jpg", 0, 0, 0 },
-    { "alps.jpg", 16, 12, 10 * CSP_MILLISECOND },
-    { "beach.png", 12, 16, 20 * CSP_MILLISECOND },
-};
-#define NINPUTS (sizeof inputs / sizeof *inputs)
-#define BAD_INPUT 0
-
-typedef struct {
-    char dir[THUMBNAILS_PATH_MAX - 64];
-    size_t n;                                    /* inputs, the non-image among them */
-    char path[NINPUTS][THUMBNAILS_PATH_MAX];
-    const char *files[NINPUTS];                  /* path[i]: what a variant gets, in order */
-    const char *images[NINPUTS];                 /* only the images, in order */
-    size_t nimages;
-    csp_duration work[NINPUTS];                  /* inputs[i].work */
-    atomic_uint writes[NINPUTS];                 /* thumbnails written per input (relaxed) */
-} workload;
-
-static workload wl;       /* this run's; the demo has none (n == 0) */
-static bool run_failed;   /* the entry reported a failed postcondition this run */
-static bool log_errors;   /* log.Println: the demo prints; catalog runs (thousands) keep quiet */
-
-/* harness_fail, remembering that the run failed. Only entries call it. */
-static void fail(const char *fmt, ...) CSP_PRINTF(1, 2);
-static void fail(const char *fmt, ...)
-{
-    char msg[512];   /* what harness_fail keeps */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    harness_fail("%s", msg);
-    run_failed = true;
-}
-
-/* "$TMPDIR/chanlab-thumbnails-UID": every run's directory is PID.XXXXXX in it. */
-static void workload_root(char *root, size_t size)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(root, size, "%s/chanlab-thumbnails-%ld", tmp && *tmp ? tmp : "/tmp", (long)getuid());
-}
-
-/* Removes a flat directory. True when it is gone. */
-static bool remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char path[THUMBNAILS_PATH_MAX + 300];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-                unlink(path);
-            }
-        closedir(d);
-    }
-    return rmdir(dir) == 0 || errno == ENOENT;
-}
-
-/* A run that deadlocks never reaches its cleanup (the harness ends it), so
- * each run first removes what earlier runs left: this process's (an earlier
- * schedule's) and those of processes that no longer exist. */
-static void sweep_stale(const char *root)
-{
-    DIR *d = opendir(root);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[THUMBNAILS_PATH_MAX + 300];
-    while ((e = readdir(d))) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (end == e->d_name || *end != '.' || pid <= 0)
-            continue;
-        if (pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
-            snprintf(path, sizeof path, "%s/%s", root, e->d_name);
-            remove_dir(path);
-        }
-    }
-    closedir(d);
-}
-
-/* Makes this run's workload; false (after harness_fail) if it could not. */
-static bool workload_make(void)
-{
-    run_failed = false;
-    char root[THUMBNAILS_PATH_MAX - 96];
-    workload_root(root, sizeof root);
-    if (mkdir(root, 0700) != 0 && errno != EEXIST) {
-        fail("thumbnails workload: mkdir %s: %s", root, strerror(errno));
-        return false;
-    }
-    sweep_stale(root);
-    snprintf(wl.dir, sizeof wl.dir, "%s/%ld.XXXXXX", root, (long)getpid());
-    if (!mkdtemp(wl.dir)) {
-        fail("thumbnails workload: mkdtemp %s: %s", wl.dir, strerror(errno));
-        return false;
-    }
-    wl.n = wl.nimages = 0;
-    for (size_t i = 0; i < NINPUTS; i++) {
-        char *p = wl.path[wl.n];
-        char path[THUMBNAILS_PATH_MAX];
-        snprintf(path, sizeof path, "%.*s/%s", (int)(sizeof wl.dir - 1), wl.dir, inputs[i].name);
-        memcpy(p, path, sizeof path);
-        bool ok;
-        if (inputs[i].w) {
-            ok = thumbnails_make_image(p, inputs[i].w, inputs[i].h, (unsigned)i);
-            wl.images[wl.nimages++] = p;
-        } else {
-            FILE *f = fopen(p, "w");
-            ok = f && fputs("this is not an image\n", f) >= 0;
-            if (f && fclose(f) != 0)
-                ok = false;
-        }
-        if (!ok) {
-            fail("thumbnails workload: cannot write %s: %s", p, strerror(errno));
-            remove_dir(wl.dir);
-            return false;
-        }
-        wl.files[wl.n] = p;
-        wl.work[wl.n] = inputs[i].work;
-        atomic_store_explicit(&wl.writes[wl.n], 0, memory_order_relaxed);
-        wl.n++;
-    }
-    return true;
-}
-
-/* The end of a run: removes its directory. A bug's workers may still be
- * writing into it on other threads (free mode), so try again until it is
- * gone; a worker that comes later finds no directory and fails. After a failed
- * postcondition the directory stays, so that the bug's late workers go on as
- * they would in the real program (a late send that panics, say); the next
- * run's sweep removes it. */
-static void workload_done(void)
-{
-    if (run_failed)
-        return;
-    for (int tries = 0; tries < 200 && !remove_dir(wl.dir); tries++)
-        csp_sleep(CSP_MILLISECOND);
-}
-
-void thumbnails_remove_stale(void)
-{
-    char root[THUMBNAILS_PATH_MAX - 96];
-    workload_root(root, sizeof root);
-    sweep_stale(root);
-    rmdir(root);   /* only if empty: another process may be using it */
-}
-
-static void workload_reset_counts(void)
-{
-    for (size_t i = 0; i < wl.n; i++)
-        atomic_store_explicit(&wl.writes[i], 0, memory_order_relaxed);
-}
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
-/* ================================================ The book's thumbnail call */
-
-/* thumbnail.ImageFile(f): the real work, taking the workload's modelled time
- * (none in the demo); counts what it wrote, so that a check can tell a
- * thumbnail written twice from one written once. */
+/* The book's thumbnail.ImageFile(f), on the workload (thumbnails_workload.c). */
 static bool image_file(const char *f, char thumb[THUMBNAILS_PATH_MAX], thumbnails_error *err)
 {
-    size_t i = 0;
-    while (i < wl.n && strcmp(wl.files[i], f) != 0)
-        i++;
-    bool ok = thumbnails_image_file(f, i < wl.n ? wl.work[i] : 0, thumb, err);
-    if (ok && i < wl.n)
-        atomic_fetch_add_explicit(&wl.writes[i], 1, memory_order_relaxed);
-    return ok;
-}
-
-static void log_println(const thumbnails_error *err)
-{
-    if (log_errors)
-        fprintf(stderr, "thumbnails: %s\n", err->msg);
-}
-
-/* ============================================================== The checks */
-
-typedef struct {
-    char text[1024];
-    size_t len;
-} problems;
-
-static void add_problem(problems *p, const char *fmt, ...) CSP_PRINTF(2, 3);
-static void add_problem(problems *p, const char *fmt, ...)
-{
-    if (p->len >= sizeof p->text - 1)
-        return;
-    if (p->len)
-        p->len += (size_t)snprintf(p->text + p->len, sizeof p->text - p->len, "; ");
-    va_list ap;
-    va_start(ap, fmt);
-    if (p->len < sizeof p->text)
-        p->len += (size_t)vsnprintf(p->text + p->len, sizeof p->text - p->len, fmt, ap);
-    va_end(ap);
-    if (p->len > sizeof p->text - 1)
-        p->len = sizeof p->text - 1;
-}
-
-static bool is_image(const char *f)
-{
-    for (size_t i = 0; i < wl.nimages; i++)
-        if (wl.images[i] == f)
-            return true;
-    return false;
-}
-
-/* The postcondition of a call that returned without an error, checked at the
- * moment it returned: every image among `files` has a thumbnail, written
- * exactly once, that decodes and is 128 px on its longest side; the
- * non-image has none. Returns the bytes the thumbnails hold, or -1 after
- * harness_fail. */
-static int64_t check_thumbnails(const char *book_func, const char *const *files, size_t n)
-{
-    problems p = { .len = 0 };
-    int64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        char thumb[THUMBNAILS_PATH_MAX], why[THUMBNAILS_PATH_MAX + 64];
-        thumbnails_thumb_name(files[i], thumb);
-        size_t k = 0;
-        while (k < wl.n && wl.files[k] != files[i])
-            k++;
-        unsigned writes = k < wl.n ? atomic_load_explicit(&wl.writes[k], memory_order_relaxed) : 0;
-        struct stat st;
-        bool exists = stat(thumb, &st) == 0;
-        if (!is_image(files[i])) {
-            if (exists)
-                add_problem(&p, "%s has a thumbnail, but it is not an image", base_name(files[i]));
-            continue;
-        }
-        if (!exists) {
-            add_problem(&p, "%s is missing", base_name(thumb));
-            continue;
-        }
-        if (writes != 1)
-            add_problem(&p, "%s was written %u times", base_name(thumb), writes);
-        if (!thumbnails_check_thumb(thumb, why, sizeof why))
-            add_problem(&p, "%s", why + (strstr(why, wl.dir) == why ? strlen(wl.dir) + 1 : 0));
-        total += st.st_size;
-    }
-    if (p.len) {
-        fail("%s returned, but: %s", book_func, p.text);
-        return -1;
-    }
-    return total;
-}
-
-/* The postcondition of a call over the whole workload that reports errors:
- * the error it returned is the non-image's. */
-static void check_error(const char *book_func, const thumbnails_error *err)
-{
-    const char *bad = inputs[BAD_INPUT].name;
-    if (!err->msg[0])
-        fail("%s returned no error, but %s is not an image", book_func, bad);
-    else if (!strstr(err->msg, bad))
-        fail("%s returned \"%s\", not the error of %s", book_func, err->msg, bad);
+    return thumbnails_workload_image_file(f, thumb, err);
 }
 
 /* ================================================ makeThumbnails: sequential */
@@ -329,17 +51,17 @@ static NOINLINE void make_thumbnails(const char *const *filenames, size_t n)
         char thumb[THUMBNAILS_PATH_MAX];
         thumbnails_error err;
         if (!image_file(filenames[i], thumb, &err))
-            log_println(&err);
+            thumbnails_log_println(&err);
     }
 }
 
 static void thumbnails_sequential(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    make_thumbnails(wl.files, wl.n);
-    check_thumbnails("makeThumbnails", wl.files, wl.n);
-    workload_done();
+    make_thumbnails(thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_check("makeThumbnails", thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_sequential_pattern,
@@ -374,11 +96,11 @@ static NOINLINE void make_thumbnails2(const char *const *filenames, size_t n)
 
 static void thumbnails_no_wait(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    make_thumbnails2(wl.files, wl.n);
-    check_thumbnails("makeThumbnails2", wl.files, wl.n);
-    workload_done();
+    make_thumbnails2(thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_check("makeThumbnails2", thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_no_wait_pattern,
@@ -438,11 +160,11 @@ static NOINLINE void make_thumbnails3(const char *const *filenames, size_t n)
 
 static void thumbnails_wait_chan(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    make_thumbnails3(wl.files, wl.n);
-    check_thumbnails("makeThumbnails3", wl.files, wl.n);
-    workload_done();
+    make_thumbnails3(thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_check("makeThumbnails3", thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_wait_chan_pattern,
@@ -501,11 +223,11 @@ static NOINLINE void make_thumbnails3_loop_capture(const char *const *filenames,
 
 static void thumbnails_loop_capture(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    make_thumbnails3_loop_capture(wl.files, wl.n);
-    check_thumbnails("makeThumbnails3", wl.files, wl.n);
-    workload_done();
+    make_thumbnails3_loop_capture(thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_check("makeThumbnails3", thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_loop_capture_pattern,
@@ -555,16 +277,16 @@ static NOINLINE thumbnails_error make_thumbnails4(const char *const *filenames, 
  * then over the whole workload (the non-image's error). */
 static void thumbnails_leak_on_error(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    thumbnails_error err = make_thumbnails4(wl.images, wl.nimages);
+    thumbnails_error err = make_thumbnails4(thumbnails_wl.images, thumbnails_wl.nimages);
     if (err.msg[0])
-        fail("makeThumbnails4 over the images alone returned \"%s\"", err.msg);
-    check_thumbnails("makeThumbnails4", wl.images, wl.nimages);
-    workload_reset_counts();
-    err = make_thumbnails4(wl.files, wl.n);
-    check_error("makeThumbnails4", &err);
-    workload_done();
+        thumbnails_fail("makeThumbnails4 over the images alone returned \"%s\"", err.msg);
+    thumbnails_check("makeThumbnails4", thumbnails_wl.images, thumbnails_wl.nimages);
+    thumbnails_workload_reset_counts();
+    err = make_thumbnails4(thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_check_error("makeThumbnails4", &err);
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_leak_on_error_pattern,
@@ -618,16 +340,16 @@ static NOINLINE thumbnails_error make_thumbnails4_drain(const char *const *filen
 
 static void thumbnails_drain_on_error(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    thumbnails_error err = make_thumbnails4_drain(wl.images, wl.nimages);
+    thumbnails_error err = make_thumbnails4_drain(thumbnails_wl.images, thumbnails_wl.nimages);
     if (err.msg[0])
-        fail("makeThumbnails4 over the images alone returned \"%s\"", err.msg);
-    check_thumbnails("makeThumbnails4", wl.images, wl.nimages);
-    workload_reset_counts();
-    err = make_thumbnails4_drain(wl.files, wl.n);
-    check_error("makeThumbnails4", &err);
-    workload_done();
+        thumbnails_fail("makeThumbnails4 over the images alone returned \"%s\"", err.msg);
+    thumbnails_check("makeThumbnails4", thumbnails_wl.images, thumbnails_wl.nimages);
+    thumbnails_workload_reset_counts();
+    err = make_thumbnails4_drain(thumbnails_wl.files, thumbnails_wl.n);
+    thumbnails_check_error("makeThumbnails4", &err);
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_drain_on_error_pattern,
@@ -682,37 +404,37 @@ static NOINLINE size_t make_thumbnails5(const char *const *filenames, size_t n,
 
 static void check_thumbfiles(size_t count, char (*thumbfiles)[THUMBNAILS_PATH_MAX])
 {
-    bool ok = count == wl.nimages;
-    for (size_t i = 0; ok && i < wl.nimages; i++) {
+    bool ok = count == thumbnails_wl.nimages;
+    for (size_t i = 0; ok && i < thumbnails_wl.nimages; i++) {
         char thumb[THUMBNAILS_PATH_MAX];
-        thumbnails_thumb_name(wl.images[i], thumb);
+        thumbnails_thumb_name(thumbnails_wl.images[i], thumb);
         size_t k = 0;
         while (k < count && strcmp(thumbfiles[k], thumb) != 0)
             k++;
         ok = k < count;
     }
     if (!ok)
-        fail("makeThumbnails5 returned %zu thumbfiles, not the %zu images' thumbnails", count,
-             wl.nimages);
+        thumbnails_fail("makeThumbnails5 returned %zu thumbfiles, not the %zu images' thumbnails", count,
+             thumbnails_wl.nimages);
 }
 
 static void thumbnails_buffered(void *arg)
 {
     char thumbfiles[NINPUTS][THUMBNAILS_PATH_MAX];
     thumbnails_error err;
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    size_t count = make_thumbnails5(wl.images, wl.nimages, thumbfiles, &err);
+    size_t count = make_thumbnails5(thumbnails_wl.images, thumbnails_wl.nimages, thumbfiles, &err);
     if (err.msg[0])
-        fail("makeThumbnails5 over the images alone returned \"%s\"", err.msg);
-    check_thumbnails("makeThumbnails5", wl.images, wl.nimages);
+        thumbnails_fail("makeThumbnails5 over the images alone returned \"%s\"", err.msg);
+    thumbnails_check("makeThumbnails5", thumbnails_wl.images, thumbnails_wl.nimages);
     check_thumbfiles(count, thumbfiles);
-    workload_reset_counts();
-    count = make_thumbnails5(wl.files, wl.n, thumbfiles, &err);
-    check_error("makeThumbnails5", &err);
+    thumbnails_workload_reset_counts();
+    count = make_thumbnails5(thumbnails_wl.files, thumbnails_wl.n, thumbfiles, &err);
+    thumbnails_check_error("makeThumbnails5", &err);
     if (count)
-        fail("makeThumbnails5 returned an error and %zu thumbfiles", count);
-    workload_done();
+        thumbnails_fail("makeThumbnails5 returned an error and %zu thumbfiles", count);
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_buffered_pattern,
@@ -760,7 +482,7 @@ static void worker6(void *arg)               /* worker */
     char thumb[THUMBNAILS_PATH_MAX];
     thumbnails_error err;
     if (!image_file(w->f, thumb, &err)) {
-        log_println(&err);
+        thumbnails_log_println(&err);
         goto done;                           /* return */
     }
     struct stat info = { .st_size = 0 };
@@ -819,19 +541,19 @@ static NOINLINE int64_t make_thumbnails6(csp_chan *filenames)
  * (once, decodable, 128 px), and the total is the bytes they hold. */
 static void check_total(int64_t total)
 {
-    int64_t want = check_thumbnails("makeThumbnails6", wl.files, wl.n);
+    int64_t want = thumbnails_check("makeThumbnails6", thumbnails_wl.files, thumbnails_wl.n);
     if (want >= 0 && total != want)
-        fail("makeThumbnails6 returned %" PRId64 " bytes, the thumbnails hold %" PRId64, total,
+        thumbnails_fail("makeThumbnails6 returned %" PRId64 " bytes, the thumbnails hold %" PRId64, total,
              want);
 }
 
 static void thumbnails_waitgroup(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    int64_t total = make_thumbnails6(filenames_chan(wl.files, wl.n));
+    int64_t total = make_thumbnails6(filenames_chan(thumbnails_wl.files, thumbnails_wl.n));
     check_total(total);
-    workload_done();
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_waitgroup_pattern,
@@ -857,7 +579,7 @@ static void worker6_add_in_worker(void *arg)
     char thumb[THUMBNAILS_PATH_MAX];
     thumbnails_error err;
     if (!image_file(w->f, thumb, &err)) {
-        log_println(&err);
+        thumbnails_log_println(&err);
         goto done;                           /* return */
     }
     struct stat info = { .st_size = 0 };
@@ -887,11 +609,11 @@ static NOINLINE int64_t make_thumbnails6_add_in_worker(csp_chan *filenames)
 
 static void thumbnails_add_in_worker(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    int64_t total = make_thumbnails6_add_in_worker(filenames_chan(wl.files, wl.n));
+    int64_t total = make_thumbnails6_add_in_worker(filenames_chan(thumbnails_wl.files, thumbnails_wl.n));
     check_total(total);
-    workload_done();
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_add_in_worker_pattern,
@@ -930,11 +652,11 @@ static NOINLINE int64_t make_thumbnails6_wait_before_loop(csp_chan *filenames)
 
 static void thumbnails_wait_before_loop(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    int64_t total = make_thumbnails6_wait_before_loop(filenames_chan(wl.files, wl.n));
+    int64_t total = make_thumbnails6_wait_before_loop(filenames_chan(thumbnails_wl.files, thumbnails_wl.n));
     check_total(total);
-    workload_done();
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_wait_before_loop_pattern,
@@ -972,11 +694,11 @@ static NOINLINE int64_t make_thumbnails6_wait_after_loop(csp_chan *filenames)
 
 static void thumbnails_wait_after_loop(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    int64_t total = make_thumbnails6_wait_after_loop(filenames_chan(wl.files, wl.n));
+    int64_t total = make_thumbnails6_wait_after_loop(filenames_chan(thumbnails_wl.files, thumbnails_wl.n));
     check_total(total);
-    workload_done();
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_wait_after_loop_pattern,
@@ -998,7 +720,7 @@ static void worker6_done_not_deferred(void *arg)
     char thumb[THUMBNAILS_PATH_MAX];
     thumbnails_error err;
     if (!image_file(w->f, thumb, &err)) {
-        log_println(&err);
+        thumbnails_log_println(&err);
         free(w);
         /* BUG(DEADLOCK): this way out skips wg.Done(): the count never reaches
          * zero, so the closer never closes sizes */
@@ -1030,11 +752,11 @@ static NOINLINE int64_t make_thumbnails6_done_not_deferred(csp_chan *filenames)
 
 static void thumbnails_done_not_deferred(void *arg)
 {
-    if (!workload_make())
+    if (!thumbnails_workload_make())
         return;
-    int64_t total = make_thumbnails6_done_not_deferred(filenames_chan(wl.files, wl.n));
+    int64_t total = make_thumbnails6_done_not_deferred(filenames_chan(thumbnails_wl.files, thumbnails_wl.n));
     check_total(total);
-    workload_done();
+    thumbnails_workload_done();
 }
 
 PATTERN(thumbnails_done_not_deferred_pattern,
@@ -1129,8 +851,7 @@ static int thumbnails_demo_main(int argc, char **argv)
     for (int i = 0; i < argc && status == 0; i++)
         status = collect_files(argv[i], &names, &n, &cap);
     if (status == 0) {
-        log_errors = true;
-        wl.n = 0;             /* no workload: real images take the time they take */
+        thumbnails_workload_none(true);   /* no workload: real images take the time they take */
         int64_t total = make_thumbnails6(filenames_chan((const char *const *)names, n));
         printf("%" PRId64 " bytes of thumbnails\n", total);
         fflush(stdout);

@@ -31,3 +31,11 @@ foreach(name verdicts measures robust inprocess api)
   set_tests_properties(harness_${name} PROPERTIES LABELS unit TIMEOUT 180
                        FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
 endforeach()
+
+# The record wire format (harness/src/record.c): every field round-trips.
+# Built against the harness's private headers, as a white-box test.
+add_executable(test_record test_record.c)
+target_include_directories(test_record PRIVATE ${PROJECT_SOURCE_DIR}/harness/src)
+target_link_libraries(test_record PRIVATE harness PkgConfig::CMOCKA)
+add_test(NAME record COMMAND test_record)
+set_tests_properties(record PROPERTIES LABELS unit TIMEOUT 60)

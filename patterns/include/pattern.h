@@ -80,6 +80,11 @@ const char *pattern_family(const pattern *p, char *buf, size_t size);
 /* The acceptable verdicts for a mode (PATTERN_IN_FREE/CONTROLLED) in this build. */
 unsigned pattern_expected(const pattern *p, int mode);
 
+/* True while the variant runs in controlled mode (fibers, virtual time), so
+ * a program can pick bounds that suit the clock it runs on (section87.h's
+ * "second"). How a variant learns its mode; never the runtime's seam. */
+bool pattern_controlled(void);
+
 /* harness_defaults() with the bounds the variant declares, for one mode. */
 harness_options pattern_options(const pattern *p, int mode);
 
