@@ -150,7 +150,8 @@ void harness_resource_exhausted(const char *what);
 /* For test frameworks that report a failed assertion by abort() (cmocka with
  * CMOCKA_TEST_ABORT=1, assert(3)): while on, an abort() in the run is the
  * program's failure, WRONG_RESULT, with the message the framework printed
- * just before, rather than a CRASH. harness_cmocka.h turns it on. */
+ * just before, rather than a CRASH. Process-wide; set it before harness_run
+ * (a forked run inherits it). harness_cmocka.h turns it on around its runs. */
 void harness_abort_is_failure(bool on);
 
 /* Waits until every other task of the run is blocked (parked on a channel,

@@ -8,6 +8,8 @@
  * alarm() bounds it if a lock held at the crash wedges it. */
 #include "collect.h"
 
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,46 @@ static bool (*crash_claim)(void);
 static void (*crash_extra)(harness_record *r);
 static char altstack[64 << 10];
 
+/* The base of the module that holds address p, or NULL. */
+static const void *module_of(const void *p)
+{
+    Dl_info info;
+    return p && dladdr(p, &info) ? info.dli_fbase : NULL;
+}
+
+/* An abort()'s stack: the frame-pointer walk from the signal's context
+ * stops inside libc (built without frame pointers), so unwind with CFI
+ * (glibc's backtrace) instead, from the frame the signal interrupted, and
+ * leave out the leading frames of libc (raise, abort) and of the test
+ * framework that called it (the module holding cmocka's _fail, if loaded):
+ * the first frame shown is the program's. */
+static int abort_stack(void *ucv, uintptr_t *pcs, int max)
+{
+    void *raw[64];
+    int n = backtrace(raw, 64);
+    uintptr_t interrupted = 0;
+#if defined(__x86_64__)
+    interrupted = (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP];
+#endif
+    int i = 0;
+    while (i < n && (uintptr_t)raw[i] != interrupted)
+        i++;
+    if (i == n)
+        i = 0;
+    const void *libc = module_of((const void *)abort);
+    const void *framework = module_of(dlsym(RTLD_DEFAULT, "_fail"));
+    while (i < n - 1) {
+        const void *m = module_of(raw[i]);
+        if (m != libc && (!framework || m != framework))
+            break;
+        i++;
+    }
+    int k = 0;
+    for (; i < n && k < max; i++)
+        pcs[k++] = (uintptr_t)raw[i];
+    return k;
+}
+
 static void on_crash(int sig, siginfo_t *si, void *ucv)
 {
     (void)si;
@@ -28,10 +70,13 @@ static void on_crash(int sig, siginfo_t *si, void *ucv)
             pause();
     alarm(3);
     uintptr_t pcs[CSP_DEBUG_MAX_PCS];
-    harness__set_own_stack(pcs, harness__stack_from_ucontext(ucv, pcs, CSP_DEBUG_MAX_PCS));
+    int npcs = sig == SIGABRT ? abort_stack(ucv, pcs, CSP_DEBUG_MAX_PCS) : 0;
+    if (npcs == 0)
+        npcs = harness__stack_from_ucontext(ucv, pcs, CSP_DEBUG_MAX_PCS);
+    harness__set_own_stack(pcs, npcs);
     harness_record r = {0};
     char head[256], msg[96];
-    bool assertion = sig == SIGABRT && harness__state && atomic_load(&harness__state->abort_is_failure);
+    bool assertion = sig == SIGABRT && harness__abort_is_failure();
     if (assertion) {
         snprintf(head, sizeof head, "fatal: a failed assertion (the test framework called abort)");
         harness__judge(&r.judged, HARNESS_WRONG_RESULT, "a failed assertion (the test framework called abort)");

@@ -64,11 +64,11 @@ HARNESS_QUIET void harness__state_reset(harness_state *s)
         s->marks[i].at = s->marks[i].bound = -1;
 }
 
-HARNESS_QUIET void harness_abort_is_failure(bool on)
-{
-    if (harness__state)
-        atomic_store(&harness__state->abort_is_failure, on ? 1 : 0);
-}
+static _Atomic int abort_is_failure;
+
+HARNESS_QUIET void harness_abort_is_failure(bool on) { atomic_store(&abort_is_failure, on ? 1 : 0); }
+
+HARNESS_QUIET bool harness__abort_is_failure(void) { return atomic_load(&abort_is_failure) != 0; }
 
 HARNESS_QUIET void harness_fail(const char *fmt, ...)
 {

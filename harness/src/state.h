@@ -35,10 +35,12 @@ typedef struct harness_state {
     char *output;                          /* HARNESS_OUTPUT_CAP bytes */
     _Atomic size_t output_len;
     _Atomic unsigned races;
-    /* A test framework reports a failed assertion by abort(): the message
-     * comes from the log (harness_abort_is_failure). */
-    _Atomic int abort_is_failure;
 } harness_state;
+
+/* harness_abort_is_failure: a process-wide setting (not a run's state), so
+ * that a caller can set it before harness_run and the forked child inherits
+ * it. */
+bool harness__abort_is_failure(void);
 
 /* The state of the run in progress in this process, or NULL. */
 extern harness_state *harness__state;
