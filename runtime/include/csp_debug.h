@@ -119,6 +119,12 @@ bool csp_debug_describe_pc(uintptr_t pc, char *buf, size_t size);
 /* The Go-style dump of every task, symbolized, to out. */
 void csp_debug_dump(FILE *out);
 
+/* A process that judges deadlocks itself (the harness) turns off the
+ * runtime's own last-resort watchdog: "fatal error: all tasks are asleep -
+ * deadlock!" and the SIGQUIT dump, both exit status 2, for a program run
+ * without the harness (threads backend; runtime/src/threads.c). */
+void csp_debug_set_supervised(bool on);
+
 /* The one dump formatter, for a task of a snapshot (csp_debug_tasks) or one
  * rebuilt from a child's records: "task ID "NAME" [WAIT, AGE]:", its frames
  * (library frames left out), "created by FUNC at FILE:LINE", a blank line.

@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -122,8 +124,14 @@ static CSP_RT void *task_thread_main(void *arg)
     return NULL;
 }
 
+/* The watchdog (below): started at the first csp_go or park. */
+static _Atomic int watcher_started;
+static CSP_RT void start_watcher(void);
+
 static CSP_RT void threads_spawn(csp_task *t)
 {
+    if (!atomic_load_explicit(&watcher_started, memory_order_relaxed))
+        start_watcher();
     pthread_attr_t a;
     pthread_t th;
     pthread_attr_init(&a);
@@ -139,11 +147,96 @@ static CSP_RT void threads_spawn(csp_task *t)
     }
 }
 
+/* ------------------------------------------------------------- Watchdog */
+
+/* The runtime alone, like Go's (DESIGN-level, issue 9.7): a program run
+ * without the harness gets Go's two last-resort reports.
+ *  - Every task blocked in the runtime, none in a syscall, no timer that
+ *    could wake one, and no progress across three polls 50 ms apart:
+ *    "fatal error: all tasks are asleep - deadlock!", the all-task dump on
+ *    stderr, exit status 2. A thread that never called into the runtime is
+ *    not a task and is not seen (as cgo threads are not, in Go).
+ *  - SIGQUIT (when the program left it at its default): "SIGQUIT: quit",
+ *    the dump, exit status 2 (GOTRACEBACK's default).
+ * The watcher is one thread, started at the first csp_go or park, never in
+ * a supervised process (csp_debug_set_supervised: the harness, which judges
+ * deadlocks itself, and whose parent must not start threads). */
+static _Atomic int supervised;
+static volatile sig_atomic_t quit_requested;
+
+static void on_sigquit(int sig)
+{
+    (void)sig;
+    quit_requested = 1;
+}
+
+static CSP_RT void *watcher_main(void *arg)
+{
+    (void)arg;
+    uint64_t last = 0;
+    int still = 0;
+    struct timespec poll = { 0, 50 * 1000 * 1000 };
+    for (;;) {
+        nanosleep(&poll, NULL);
+        if (atomic_load(&supervised))
+            continue;
+        if (quit_requested) {
+            fflush(stdout);
+            fprintf(stderr, "SIGQUIT: quit\n\n");
+            csp__dump_tasks(stderr);
+            fflush(stderr);
+            _exit(2);
+        }
+        csp_debug_quiet q;
+        csp_debug_quiescence(&q, NULL);
+        bool asleep = q.tasks > 0 && q.running == 0 && q.syscalls == 0 && q.wakeable_timers == 0;
+        still = asleep ? (q.progress == last ? still + 1 : 1) : 0;
+        last = q.progress;
+        if (still >= 3) {
+            fflush(stdout);
+            fprintf(stderr, "fatal error: all tasks are asleep - deadlock!\n\n");
+            csp__dump_tasks(stderr);
+            fflush(stderr);
+            _exit(2);
+        }
+    }
+    return NULL;
+}
+
+static CSP_RT void start_watcher(void)
+{
+    int expected = 0;
+    if (atomic_load_explicit(&watcher_started, memory_order_relaxed) || atomic_load(&supervised) ||
+        !atomic_compare_exchange_strong(&watcher_started, &expected, 1))
+        return;
+    struct sigaction old;
+    if (sigaction(SIGQUIT, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+        !(old.sa_flags & SA_SIGINFO)) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigquit;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGQUIT, &sa, NULL);
+    }
+    pthread_attr_t a;
+    pthread_t th;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 256u << 10);
+    if (pthread_create(&th, &a, watcher_main, NULL) == 0)
+        atomic_fetch_add(&csp__runtime_threads, 1);
+    pthread_attr_destroy(&a);
+}
+
+CSP_RT void csp_debug_set_supervised(bool on) { atomic_store(&supervised, on ? 1 : 0); }
+
 /* ----------------------------------------------------------- Park / ready */
 
 static CSP_RT void threads_park(void (*unlock)(void *), void *arg)
 {
     csp_task *t = csp__current;
+    if (!atomic_load_explicit(&watcher_started, memory_order_relaxed))
+        start_watcher();
     atomic_store(&t->state, CSP_TASK_PARKED);
     if (unlock)
         unlock(arg);
@@ -320,7 +413,7 @@ static CSP_RT void start_timer_thread(void)
         abort();
     }
     timer_thread_running = true;
-    atomic_store(&csp__runtime_threads, 1);
+    atomic_fetch_add(&csp__runtime_threads, 1);
 }
 
 static CSP_RT void threads_timer_arm(csp_timer *tm)
@@ -404,6 +497,7 @@ static CSP_RT void fork_child(void)
     atomic_store(&timer_lock.v, 0);
     timer_thread_running = false;
     atomic_store(&csp__runtime_threads, 0);
+    atomic_store(&watcher_started, 0);   /* the watcher did not come along */
     if (heap.len > 0) {
         csp_lock_acquire(&timer_lock);
         start_timer_thread();
