@@ -27,6 +27,9 @@
 #                         asked, run ends, stats (never calls harness_run)
 #   controlled_tsan       races between fibers, hand-offs, schedule after
 #                         schedule (TSan builds only; skips otherwise)
+#   exhaustive_sound      EXHAUSTIVE reaches the outcomes 100,000 RANDOM
+#                         schedules reach, in counts worked out by hand; the
+#                         stopper is not a livelock, a busy poll is
 foreach(name search verdicts time schedules memory sched tsan)
   add_executable(test_controlled_${name} test_controlled_${name}.c)
   target_link_libraries(test_controlled_${name} PRIVATE harness PkgConfig::CMOCKA)
@@ -35,3 +38,9 @@ foreach(name search verdicts time schedules memory sched tsan)
                        FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
 endforeach()
 set_tests_properties(controlled_tsan PROPERTIES LABELS "unit;tsan" SKIP_RETURN_CODE 77)
+
+add_executable(test_exhaustive_sound test_exhaustive_sound.c)
+target_link_libraries(test_exhaustive_sound PRIVATE harness PkgConfig::CMOCKA)
+add_test(NAME exhaustive_sound COMMAND test_exhaustive_sound)
+set_tests_properties(exhaustive_sound PROPERTIES LABELS unit TIMEOUT 300
+                     FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")

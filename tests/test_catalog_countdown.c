@@ -117,9 +117,9 @@ static void select_strategies(void **state)
  * the abort channel and the timers (countdown.abort 9 schedules,
  * countdown.ticker-stop 3, select.poll 2), and select.alternate has one task
  * and never a choice (1 schedule: that is the book's point). select.nil-
- * disable has three tasks that meet at every one of its five values: 4651
- * schedules, 0.2 s without TSan but about 80 s with it (controlled mode runs
- * some 60 schedules a second under TSan here, against 20,000 without), so it
+ * disable has three tasks that meet at every one of its five values: 10,692
+ * schedules, 0.2 s without TSan but minutes with it (controlled mode runs
+ * some 60 schedules a second under TSan here, against 50,000 without), so it
  * is proved in builds without TSan only. max_schedules is a guard, far above
  * each count. */
 static void correct_variants_exhaustive(void **state)

@@ -77,8 +77,8 @@ static void strategies(void **state) { catalog_check_strategies("thumbnails"); }
  * whose error path returns while workers still run — where a preemption could
  * matter most. (makeThumbnails has one task and a single schedule: nothing to
  * search.) In the default build every bounded space is covered: wait-chan's
- * in about 350 schedules, buffered's 1,000, waitgroup's 4,900 and
- * drain-on-error's 9,800 (about 25 s in all). Under a sanitizer a schedule
+ * in 413 schedules, buffered's 1,167, waitgroup's 10,026 and
+ * drain-on-error's 14,088 (about 26 s in all). Under a sanitizer a schedule
  * costs several times more, and the search adds little there: its decisions,
  * hence its verdicts, are those of the default build, and ThreadSanitizer
  * reports a race without needing the racy interleaving itself; so each search

@@ -44,7 +44,8 @@ typedef enum { HARNESS_RANDOM, HARNESS_PCT, HARNESS_EXHAUSTIVE, HARNESS_BYTES } 
 typedef struct {
     harness_mode mode; harness_strategy strategy;
     uint64_t seed; unsigned schedules;        /* runs to try (free mode: each its own run) */
-    unsigned pct_depth, preemption_bound;
+    unsigned pct_depth;
+    unsigned preemption_bound;                /* EXHAUSTIVE: preemptions per run (see below) */
     const char *replay;                       /* a schedule string: replay exactly this run */
     const uint8_t *bytes; size_t nbytes;      /* HARNESS_BYTES: decisions from these bytes */
     csp_duration hang_after, timeout;         /* no-progress and wall bounds (both modes) */
@@ -62,7 +63,7 @@ typedef struct {
     bool keep_going;          /* run every schedule even after a failure */
 
     /* Controlled mode. */
-    unsigned choice_bound;    /* EXHAUSTIVE: non-default select/timer choices per run */
+    unsigned choice_bound;    /* EXHAUSTIVE: non-default select/timer choices per run (below) */
     csp_duration horizon;     /* virtual time a run may go on after entry returned */
 
     /* goleak-style: tasks to leave out of leak reports. Each entry is an
@@ -91,6 +92,34 @@ typedef struct {
  *              run that does not end then either is a HANG (livelock).
  *  horizon     controlled mode: virtual time a run may go on after entry
  *              returned (tickers, sleeping tasks) before it is judged.
+ *
+ * EXHAUSTIVE (controlled mode) runs every schedule within two bounds,
+ * depth first, each decision's options in the order default, default+1, ...
+ * (mod its count), and says `exhausted` when it has run them all. A decision
+ * is one of: which runnable task runs next (RUN), which ready case of a select
+ * proceeds (SELECT), which of the timers due at one instant fires first
+ * (TIMER); one with a single option is not a decision. Per run:
+ *  preemption_bound  the number of RUN decisions that pick a task other than
+ *              the one running while it could go on (it reached a scheduling
+ *              point — csp_go, csp_yield, a channel operation, select, mutex
+ *              lock and unlock, wait group add and wait — and is still
+ *              runnable). Picking any task when the running one blocked or
+ *              ended is free. 0: no preemption at all; default 2.
+ *  choice_bound  the number of SELECT and TIMER decisions that take an option
+ *              other than the first (the first ready case in case order; the
+ *              first timer of the due batch). Default 2.
+ * Decisions made by fairness (below) are not branched on and count against
+ * neither bound, so the space covered is every schedule within the bounds in
+ * which no runnable task waits 2,000 RUN decisions in a row.
+ *
+ * Fairness, controlled mode (every strategy but replay, which follows its
+ * schedule): a runnable task passed over at 2,000 consecutive RUN decisions
+ * runs at the next; and a run past max_steps goes on under a fair scheduler
+ * (the running task keeps going for 64 decisions, then the one that has
+ * waited longest runs; choices take their first option) for max_steps more:
+ * if it then ends it is judged on how it ended, and only a run that ends
+ * under neither is a HANG. A program that ends under every fair schedule is
+ * not a livelock, however long an unfair strategy could keep it going.
  *
  * Replaying from CI without editing a test: these environment variables
  * override the options of every harness_run call (or, with CHANLAB_ENTRY,
