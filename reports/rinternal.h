@@ -48,6 +48,14 @@ const char *report__sgr(unsigned flags, const char *code);
  * false (and writes nothing) when either function cannot be found. */
 bool report__write_function_diff(FILE *out, const report_variant *bug, const report_variant *fix,
                                  unsigned flags);
+/* Where bug and fix differ (explain): the functions reachable from the
+ * bug's entry but not the fix's that carry a BUG(...) line, each diffed
+ * against the fix-only function it resembles most; then functions both
+ * reach whose BUG(...) names a verdict the bug variant expects (kind-
+ * switched families: both paths are in one function). Returns the number of
+ * BUG(...) lines shown, or -1 when the source is not embedded. */
+int report__write_bug_and_fix(FILE *out, const report_variant *bug, const report_variant *fix,
+                              unsigned flags);
 /* One function as it stands, with line numbers and BUG(...) highlighted. */
 bool report__write_function(FILE *out, const report_variant *v, unsigned flags);
 

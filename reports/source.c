@@ -66,7 +66,8 @@ static bool starts_definition(const char *line, size_t len, const char *name)
             continue;
         if (i > 0 && line[i - 1] != ' ' && line[i - 1] != '*')
             continue;
-        return memchr(line, ';', len) == NULL;
+        /* A prototype ends in ';' with no body; a one-line function has both. */
+        return memchr(line, ';', len) == NULL || memchr(line, '{', len) != NULL;
     }
     return false;
 }
@@ -236,4 +237,270 @@ bool report__write_function_diff(FILE *out, const report_variant *bug, const rep
     lines_free(&la);
     lines_free(&lb);
     return true;
+}
+
+/* ------------------------------------------------ Where bug and fix differ */
+
+/* A function defined in a file: its name and lines [first, last]. */
+typedef struct {
+    char name[80];
+    size_t first, last;
+} fdef;
+
+typedef struct {
+    fdef *f;
+    size_t n;
+} fdefs;
+
+/* Every function definition of a file (column 0, "name(" without ';' on the
+ * line, the house style starts_definition assumes). */
+static void find_definitions(const lines *l, fdefs *out)
+{
+    out->f = calloc(l->n + 1, sizeof *out->f);
+    out->n = 0;
+    if (!out->f)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *s = l->start[i];
+        size_t len = l->len[i];
+        if (!len || s[0] == ' ' || s[0] == '\t' || s[0] == '#' || s[0] == '/' || s[0] == '*' ||
+            s[0] == '}' || s[0] == '{' || (memchr(s, ';', len) && !memchr(s, '{', len)))
+            continue;
+        const char *paren = memchr(s, '(', len);
+        if (!paren || memchr(s, '=', (size_t)(paren - s)))
+            continue;
+        const char *e = paren, *b;
+        while (e > s && e[-1] == ' ')
+            e--;
+        for (b = e; b > s && (b[-1] == '_' || (b[-1] >= 'a' && b[-1] <= 'z') ||
+                              (b[-1] >= 'A' && b[-1] <= 'Z') || (b[-1] >= '0' && b[-1] <= '9'));)
+            b--;
+        if (b == e || (size_t)(e - b) >= sizeof out->f->name || (b > s && b[-1] != ' ' && b[-1] != '*'))
+            continue;
+        size_t last;
+        if (!closing_line(l, i, &last))
+            continue;
+        fdef *d = &out->f[out->n++];
+        memcpy(d->name, b, (size_t)(e - b));
+        d->name[e - b] = 0;
+        d->first = i;
+        d->last = last;
+    }
+}
+
+static int def_index(const fdefs *d, const char *name, size_t n)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strlen(d->f[i].name) == n && memcmp(d->f[i].name, name, n) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The functions of the file reachable from `entry`: every identifier in a
+ * body (outside comments and strings) that names a function defined there —
+ * called, or passed as to csp_go. reach[i] is set for each. */
+static void reachable(const lines *l, const fdefs *d, const char *entry, bool *reach)
+{
+    int start = def_index(d, entry, strlen(entry));
+    if (start < 0)
+        return;
+    size_t *stack = malloc((d->n + 1) * sizeof *stack), top = 0;
+    if (!stack)
+        return;
+    reach[start] = true;
+    stack[top++] = (size_t)start;
+    while (top) {
+        const fdef *f = &d->f[stack[--top]];
+        bool comment = false;
+        for (size_t i = f->first; i <= f->last; i++) {
+            const char *s = l->start[i];
+            size_t n = l->len[i];
+            char quote = 0;
+            for (size_t j = 0; j < n; j++) {
+                char c = s[j], next = j + 1 < n ? s[j + 1] : 0;
+                if (comment) {
+                    if (c == '*' && next == '/')
+                        comment = false, j++;
+                } else if (quote) {
+                    if (c == '\\')
+                        j++;
+                    else if (c == quote)
+                        quote = 0;
+                } else if (c == '/' && next == '*') {
+                    comment = true, j++;
+                } else if (c == '/' && next == '/') {
+                    break;
+                } else if (c == '"' || c == '\'') {
+                    quote = c;
+                } else if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+                    size_t k = j;
+                    while (k < n && (s[k] == '_' || (s[k] >= 'a' && s[k] <= 'z') ||
+                                     (s[k] >= 'A' && s[k] <= 'Z') || (s[k] >= '0' && s[k] <= '9')))
+                        k++;
+                    int x = def_index(d, s + j, k - j);
+                    if (x >= 0 && !reach[x]) {
+                        reach[x] = true;
+                        stack[top++] = (size_t)x;
+                    }
+                    j = k - 1;
+                }
+            }
+        }
+    }
+    free(stack);
+}
+
+static bool body_has_bug_mark(const lines *l, const fdef *f)
+{
+    for (size_t i = f->first; i <= f->last; i++)
+        if (has_bug_mark(l->start[i], l->len[i]))
+            return true;
+    return false;
+}
+
+/* Lines the two functions share (white space aside), by LCS. */
+static unsigned common_lines(const lines *l, const fdef *a, const fdef *b)
+{
+    size_t na = a->last - a->first + 1, nb = b->last - b->first + 1, w = nb + 1;
+    unsigned *t = calloc((na + 1) * w, sizeof *t);
+    if (!t)
+        return 0;
+    for (size_t i = na; i-- > 0;)
+        for (size_t j = nb; j-- > 0;)
+            t[i * w + j] = same_line(l, a->first + i, l, b->first + j)
+                ? t[(i + 1) * w + j + 1] + 1
+                : (t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j] : t[i * w + j + 1]);
+    unsigned r = t[0];
+    free(t);
+    return r;
+}
+
+/* Does a "BUG(A|B): ..." line name a verdict in mask? */
+static bool bug_mark_matches(const char *s, size_t n, unsigned mask)
+{
+    for (size_t i = 0; i + 4 <= n; i++) {
+        if (memcmp(s + i, "BUG(", 4) != 0)
+            continue;
+        size_t j = i + 4;
+        while (j < n && s[j] != ')') {
+            size_t k = j;
+            while (k < n && s[k] != '|' && s[k] != ')')
+                k++;
+            char name[32];
+            size_t len = k - j < sizeof name - 1 ? k - j : sizeof name - 1;
+            memcpy(name, s + j, len);
+            name[len] = 0;
+            int v = harness_verdict_parse(name);
+            if (v >= 0 && (mask & (1u << v)))
+                return true;
+            j = k < n && s[k] == '|' ? k + 1 : k;
+        }
+    }
+    return false;
+}
+
+static void put_diff(FILE *out, const lines *l, const fdef *a, const fdef *b, const char *file,
+                     const char *bug_id, const char *fix_id, unsigned flags)
+{
+    size_t na = a->last - a->first + 1, nb = b->last - b->first + 1, w = nb + 1;
+    unsigned *t = calloc((na + 1) * w, sizeof *t);
+    if (!t)
+        return;
+    for (size_t i = na; i-- > 0;)
+        for (size_t j = nb; j-- > 0;)
+            t[i * w + j] = same_line(l, a->first + i, l, b->first + j)
+                ? t[(i + 1) * w + j + 1] + 1
+                : (t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j] : t[i * w + j + 1]);
+    fprintf(out, "%s--- %s  %s, %s:%zu%s\n", report__sgr(flags, REPORT_SGR_RED), bug_id, a->name, file,
+            a->first + 1, report__sgr(flags, REPORT_SGR_RESET));
+    fprintf(out, "%s+++ %s  %s, %s:%zu%s\n", report__sgr(flags, REPORT_SGR_GREEN), fix_id, b->name, file,
+            b->first + 1, report__sgr(flags, REPORT_SGR_RESET));
+    size_t i = 0, j = 0;
+    while (i < na || j < nb) {
+        if (i < na && j < nb && same_line(l, a->first + i, l, b->first + j)) {
+            put_line(out, ' ', (int)(a->first + i) + 1, l->start[a->first + i], l->len[a->first + i], flags);
+            i++, j++;
+        } else if (i < na && (j == nb || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+            put_line(out, '-', (int)(a->first + i) + 1, l->start[a->first + i], l->len[a->first + i], flags);
+            i++;
+        } else {
+            put_line(out, '+', (int)(b->first + j) + 1, l->start[b->first + j], l->len[b->first + j], flags);
+            j++;
+        }
+    }
+    free(t);
+}
+
+int report__write_bug_and_fix(FILE *out, const report_variant *bug, const report_variant *fix,
+                              unsigned flags)
+{
+    if (!bug->file || !fix->file || strcmp(bug->file, fix->file) != 0)
+        return -1;
+    const char *text = report_source_text(bug->file);
+    lines l;
+    if (!text || !split_lines(text, &l))
+        return -1;
+    fdefs d;
+    find_definitions(&l, &d);
+    bool *rb = calloc(d.n + 1, sizeof *rb), *rf = calloc(d.n + 1, sizeof *rf);
+    bool *shown = calloc(d.n + 1, sizeof *shown);
+    int marks = -1;
+    if (!d.f || !rb || !rf || !shown)
+        goto out;
+    reachable(&l, &d, bug->entry_name, rb);
+    reachable(&l, &d, fix->entry_name, rf);
+    unsigned expect = bug->expect[0] | bug->expect[1];
+    marks = 0;
+    /* 1. A function only the bug runs, against the function only the fix
+     *    runs that it resembles most: where the two programs part. */
+    for (size_t i = 0; i < d.n; i++) {
+        if (!rb[i] || rf[i] || !body_has_bug_mark(&l, &d.f[i]))
+            continue;
+        size_t best = d.n;
+        unsigned score = 0;
+        for (size_t j = 0; j < d.n; j++) {
+            if (!rf[j] || rb[j] || shown[j])
+                continue;
+            unsigned c = common_lines(&l, &d.f[i], &d.f[j]);
+            if (best == d.n || c > score)
+                best = j, score = c;
+        }
+        fprintf(out, "\n");
+        if (best < d.n) {
+            put_diff(out, &l, &d.f[i], &d.f[best], bug->file, bug->id, fix->id, flags);
+            shown[best] = true;
+        } else {
+            fprintf(out, "    %s, %s:%zu (only the bug runs it)\n", d.f[i].name, bug->file, d.f[i].first + 1);
+            for (size_t k = d.f[i].first; k <= d.f[i].last; k++)
+                put_line(out, ' ', (int)k + 1, l.start[k], l.len[k], flags);
+        }
+        for (size_t k = d.f[i].first; k <= d.f[i].last; k++)
+            marks += has_bug_mark(l.start[k], l.len[k]);
+        shown[i] = true;
+    }
+    /* 2. A function both run whose BUG(...) names what this variant shows:
+     *    the bug and the fix are branches of it, side by side. */
+    for (size_t i = 0; i < d.n; i++) {
+        if (!rb[i] || !rf[i] || shown[i])
+            continue;
+        bool match = false;
+        for (size_t k = d.f[i].first; k <= d.f[i].last && !match; k++)
+            match = bug_mark_matches(l.start[k], l.len[k], expect);
+        if (!match)
+            continue;
+        fprintf(out, "\n    %s, %s:%zu (the bug's and the fix's paths, both in this function)\n",
+                d.f[i].name, bug->file, d.f[i].first + 1);
+        for (size_t k = d.f[i].first; k <= d.f[i].last; k++) {
+            put_line(out, ' ', (int)k + 1, l.start[k], l.len[k], flags);
+            marks += has_bug_mark(l.start[k], l.len[k]);
+        }
+        shown[i] = true;
+    }
+out:
+    free(rb);
+    free(rf);
+    free(shown);
+    free(d.f);
+    lines_free(&l);
+    return marks;
 }

@@ -251,7 +251,9 @@ int report_write_explain(const report *r, size_t vi, FILE *out, unsigned flags)
         size_t fi = report_find_variant(r, v->fixed_by);
         fprintf(out, "\n%sBug against fix%s (\"-\" only in the bug, \"+\" only in the fix, "
                 "\"!\" a line marked BUG(...))\n", bold, reset);
-        if (fi == (size_t)-1 || !report__write_function_diff(out, v, &r->variants[fi], flags))
+        int marks = fi == (size_t)-1 ? -1 : report__write_bug_and_fix(out, v, &r->variants[fi], flags);
+        /* Nothing marked where they part: the entries themselves, diffed. */
+        if (marks <= 0 && (fi == (size_t)-1 || !report__write_function_diff(out, v, &r->variants[fi], flags)))
             fprintf(out, "    (the source of %s or of %s is not embedded in this build)\n",
                     v->entry_name, fi == (size_t)-1 ? v->fixed_by : r->variants[fi].entry_name);
     } else {

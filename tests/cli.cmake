@@ -4,6 +4,7 @@
 #                         explain, run, replay and the demos (label unit)
 #   cli_prove_countdown   `chanlab prove --family countdown` exits 0: every
 #   cli_prove_select      verdict observed as expected (label catalog)
+#   cli_explain_all       every buggy variant's explanation shows its BUG(...) lines
 # The TSan reports of runs are captured by the harness; one in chanlab's own
 # output is about the parent side and fails the test (TSan's exit code is 0).
 add_executable(test_cli test_cli.c)
@@ -19,3 +20,8 @@ foreach(family countdown select)
   set_tests_properties(cli_prove_${family} PROPERTIES LABELS catalog TIMEOUT 120
                        FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
 endforeach()
+
+# `chanlab explain` teaches the bug: every buggy variant of the catalog shows
+# at least one BUG(...) line (tests/explain_all.sh, over `chanlab list --json`).
+add_test(NAME cli_explain_all COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/explain_all.sh $<TARGET_FILE:chanlab>)
+set_tests_properties(cli_explain_all PROPERTIES LABELS "unit;catalog" TIMEOUT 120)
