@@ -72,38 +72,53 @@ static bool starts_definition(const char *line, size_t len, const char *name)
     return false;
 }
 
+/* Line s[0..n) as code: comments, strings and character literals become
+ * spaces, so braces and identifiers are only counted where they are code.
+ * *comment carries a block comment across lines. out holds n bytes. */
+static void code_of_line(const char *s, size_t n, bool *comment, char *out)
+{
+    char quote = 0;
+    bool line_comment = false;
+    for (size_t j = 0; j < n; j++) {
+        char c = s[j], next = j + 1 < n ? s[j + 1] : 0;
+        out[j] = ' ';
+        if (line_comment) {
+            continue;
+        } else if (*comment) {
+            if (c == '*' && next == '/')
+                *comment = false, out[++j] = ' ';
+        } else if (quote) {
+            if (c == '\\' && j + 1 < n)
+                out[++j] = ' ';
+            else if (c == quote)
+                quote = 0;
+        } else if (c == '/' && next == '*') {
+            *comment = true, out[++j] = ' ';
+        } else if (c == '/' && next == '/') {
+            line_comment = true;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else {
+            out[j] = c;
+        }
+    }
+}
+
 /* Where the body that opens at or after line `from` closes: braces counted
- * outside comments, strings and character literals. */
+ * in code only (code_of_line). */
 static bool closing_line(const lines *l, size_t from, size_t *last)
 {
     int depth = 0;
-    bool opened = false, block_comment = false;
+    bool opened = false, comment = false;
     for (size_t i = from; i < l->n; i++) {
-        const char *s = l->start[i];
-        char quote = 0;
+        char code[l->len[i] + 1];
+        code_of_line(l->start[i], l->len[i], &comment, code);
         for (size_t j = 0; j < l->len[i]; j++) {
-            char c = s[j], next = j + 1 < l->len[i] ? s[j + 1] : 0;
-            if (block_comment) {
-                if (c == '*' && next == '/')
-                    block_comment = false, j++;
-            } else if (quote) {
-                if (c == '\\')
-                    j++;
-                else if (c == quote)
-                    quote = 0;
-            } else if (c == '/' && next == '*') {
-                block_comment = true, j++;
-            } else if (c == '/' && next == '/') {
-                break;
-            } else if (c == '"' || c == '\'') {
-                quote = c;
-            } else if (c == '{') {
+            if (code[j] == '{') {
                 depth++, opened = true;
-            } else if (c == '}') {
-                if (--depth == 0 && opened) {
-                    *last = i;
-                    return true;
-                }
+            } else if (code[j] == '}' && --depth == 0 && opened) {
+                *last = i;
+                return true;
             }
         }
     }
@@ -192,6 +207,42 @@ static bool same_line(const lines *a, size_t i, const lines *b, size_t j)
     }
 }
 
+/* lcs[i * (nb + 1) + j]: the longest common subsequence of lines a[fa+i..]
+ * and b[fb+j..] (calloc'd; NULL when out of memory). Functions are a screen
+ * long, so the quadratic table is small. */
+static unsigned *lcs_table(const lines *a, size_t fa, size_t na, const lines *b, size_t fb, size_t nb)
+{
+    size_t w = nb + 1;
+    unsigned *t = calloc((na + 1) * w, sizeof *t);
+    if (!t)
+        return NULL;
+    for (size_t i = na; i-- > 0;)
+        for (size_t j = nb; j-- > 0;)
+            t[i * w + j] = same_line(a, fa + i, b, fb + j)
+                ? t[(i + 1) * w + j + 1] + 1
+                : (t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j] : t[i * w + j + 1]);
+    return t;
+}
+
+/* The lines of a[fa, fa+na) against b[fb, fb+nb): ' ' both, '-' only a, '+' only b. */
+static void put_unified(FILE *out, const lines *a, size_t fa, size_t na, const lines *b, size_t fb,
+                        size_t nb, const unsigned *t, unsigned flags)
+{
+    size_t w = nb + 1, i = 0, j = 0;
+    while (i < na || j < nb) {
+        if (i < na && j < nb && same_line(a, fa + i, b, fb + j)) {
+            put_line(out, ' ', (int)(fa + i) + 1, a->start[fa + i], a->len[fa + i], flags);
+            i++, j++;
+        } else if (i < na && (j == nb || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+            put_line(out, '-', (int)(fa + i) + 1, a->start[fa + i], a->len[fa + i], flags);
+            i++;
+        } else {
+            put_line(out, '+', (int)(fb + j) + 1, b->start[fb + j], b->len[fb + j], flags);
+            j++;
+        }
+    }
+}
+
 bool report__write_function_diff(FILE *out, const report_variant *bug, const report_variant *fix,
                                  unsigned flags)
 {
@@ -203,36 +254,17 @@ bool report__write_function_diff(FILE *out, const report_variant *bug, const rep
         lines_free(&la);
         return false;
     }
-    /* lcs[i][j]: the longest common subsequence of bug lines i.. and fix lines j.. */
-    size_t w = nb + 1;
-    unsigned *lcs = calloc((na + 1) * w, sizeof *lcs);
+    unsigned *lcs = lcs_table(&la, fa, na, &lb, fb, nb);
     if (!lcs) {
         lines_free(&la);
         lines_free(&lb);
         return false;
     }
-    for (size_t i = na; i-- > 0;)
-        for (size_t j = nb; j-- > 0;)
-            lcs[i * w + j] = same_line(&la, fa + i, &lb, fb + j)
-                ? lcs[(i + 1) * w + j + 1] + 1
-                : (lcs[(i + 1) * w + j] > lcs[i * w + j + 1] ? lcs[(i + 1) * w + j] : lcs[i * w + j + 1]);
     fprintf(out, "%s--- %s  %s, %s:%zu%s\n", report__sgr(flags, REPORT_SGR_RED), bug->id,
             bug->entry_name, bug->file, fa + 1, report__sgr(flags, REPORT_SGR_RESET));
     fprintf(out, "%s+++ %s  %s, %s:%zu%s\n", report__sgr(flags, REPORT_SGR_GREEN), fix->id,
             fix->entry_name, fix->file, fb + 1, report__sgr(flags, REPORT_SGR_RESET));
-    size_t i = 0, j = 0;
-    while (i < na || j < nb) {
-        if (i < na && j < nb && same_line(&la, fa + i, &lb, fb + j)) {
-            put_line(out, ' ', (int)(fa + i) + 1, la.start[fa + i], la.len[fa + i], flags);
-            i++, j++;
-        } else if (i < na && (j == nb || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1])) {
-            put_line(out, '-', (int)(fa + i) + 1, la.start[fa + i], la.len[fa + i], flags);
-            i++;
-        } else {
-            put_line(out, '+', (int)(fb + j) + 1, lb.start[fb + j], lb.len[fb + j], flags);
-            j++;
-        }
-    }
+    put_unified(out, &la, fa, na, &lb, fb, nb, lcs, flags);
     free(lcs);
     lines_free(&la);
     lines_free(&lb);
@@ -313,37 +345,23 @@ static void reachable(const lines *l, const fdefs *d, const char *entry, bool *r
         const fdef *f = &d->f[stack[--top]];
         bool comment = false;
         for (size_t i = f->first; i <= f->last; i++) {
-            const char *s = l->start[i];
             size_t n = l->len[i];
-            char quote = 0;
+            char code[n + 1];
+            code_of_line(l->start[i], n, &comment, code);
             for (size_t j = 0; j < n; j++) {
-                char c = s[j], next = j + 1 < n ? s[j + 1] : 0;
-                if (comment) {
-                    if (c == '*' && next == '/')
-                        comment = false, j++;
-                } else if (quote) {
-                    if (c == '\\')
-                        j++;
-                    else if (c == quote)
-                        quote = 0;
-                } else if (c == '/' && next == '*') {
-                    comment = true, j++;
-                } else if (c == '/' && next == '/') {
-                    break;
-                } else if (c == '"' || c == '\'') {
-                    quote = c;
-                } else if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-                    size_t k = j;
-                    while (k < n && (s[k] == '_' || (s[k] >= 'a' && s[k] <= 'z') ||
-                                     (s[k] >= 'A' && s[k] <= 'Z') || (s[k] >= '0' && s[k] <= '9')))
-                        k++;
-                    int x = def_index(d, s + j, k - j);
-                    if (x >= 0 && !reach[x]) {
-                        reach[x] = true;
-                        stack[top++] = (size_t)x;
-                    }
-                    j = k - 1;
+                char c = code[j];
+                if (c != '_' && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z'))
+                    continue;
+                size_t k = j;
+                while (k < n && (code[k] == '_' || (code[k] >= 'a' && code[k] <= 'z') ||
+                                 (code[k] >= 'A' && code[k] <= 'Z') || (code[k] >= '0' && code[k] <= '9')))
+                    k++;
+                int x = def_index(d, code + j, k - j);
+                if (x >= 0 && !reach[x]) {
+                    reach[x] = true;
+                    stack[top++] = (size_t)x;
                 }
+                j = k - 1;
             }
         }
     }
@@ -361,16 +379,8 @@ static bool body_has_bug_mark(const lines *l, const fdef *f)
 /* Lines the two functions share (white space aside), by LCS. */
 static unsigned common_lines(const lines *l, const fdef *a, const fdef *b)
 {
-    size_t na = a->last - a->first + 1, nb = b->last - b->first + 1, w = nb + 1;
-    unsigned *t = calloc((na + 1) * w, sizeof *t);
-    if (!t)
-        return 0;
-    for (size_t i = na; i-- > 0;)
-        for (size_t j = nb; j-- > 0;)
-            t[i * w + j] = same_line(l, a->first + i, l, b->first + j)
-                ? t[(i + 1) * w + j + 1] + 1
-                : (t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j] : t[i * w + j + 1]);
-    unsigned r = t[0];
+    unsigned *t = lcs_table(l, a->first, a->last - a->first + 1, l, b->first, b->last - b->first + 1);
+    unsigned r = t ? t[0] : 0;
     free(t);
     return r;
 }
@@ -402,32 +412,15 @@ static bool bug_mark_matches(const char *s, size_t n, unsigned mask)
 static void put_diff(FILE *out, const lines *l, const fdef *a, const fdef *b, const char *file,
                      const char *bug_id, const char *fix_id, unsigned flags)
 {
-    size_t na = a->last - a->first + 1, nb = b->last - b->first + 1, w = nb + 1;
-    unsigned *t = calloc((na + 1) * w, sizeof *t);
+    size_t na = a->last - a->first + 1, nb = b->last - b->first + 1;
+    unsigned *t = lcs_table(l, a->first, na, l, b->first, nb);
     if (!t)
         return;
-    for (size_t i = na; i-- > 0;)
-        for (size_t j = nb; j-- > 0;)
-            t[i * w + j] = same_line(l, a->first + i, l, b->first + j)
-                ? t[(i + 1) * w + j + 1] + 1
-                : (t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j] : t[i * w + j + 1]);
     fprintf(out, "%s--- %s  %s, %s:%zu%s\n", report__sgr(flags, REPORT_SGR_RED), bug_id, a->name, file,
             a->first + 1, report__sgr(flags, REPORT_SGR_RESET));
     fprintf(out, "%s+++ %s  %s, %s:%zu%s\n", report__sgr(flags, REPORT_SGR_GREEN), fix_id, b->name, file,
             b->first + 1, report__sgr(flags, REPORT_SGR_RESET));
-    size_t i = 0, j = 0;
-    while (i < na || j < nb) {
-        if (i < na && j < nb && same_line(l, a->first + i, l, b->first + j)) {
-            put_line(out, ' ', (int)(a->first + i) + 1, l->start[a->first + i], l->len[a->first + i], flags);
-            i++, j++;
-        } else if (i < na && (j == nb || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
-            put_line(out, '-', (int)(a->first + i) + 1, l->start[a->first + i], l->len[a->first + i], flags);
-            i++;
-        } else {
-            put_line(out, '+', (int)(b->first + j) + 1, l->start[b->first + j], l->len[b->first + j], flags);
-            j++;
-        }
-    }
+    put_unified(out, l, a->first, na, l, b->first, nb, t, flags);
     free(t);
 }
 

@@ -14,13 +14,9 @@
 #include <stdint.h>
 
 /* --------------------------------------------------- Which sanitizer is on */
-#if defined(__SANITIZE_THREAD__)
-#define CSP_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CSP_TSAN 1
-#endif
-#endif
+/* CSP_TSAN, the TSan-invisible atomics and the quiet attribute are the ones
+ * the runtime's tools use too (csp_tool.h): one definition for both. */
+#include "csp_tool.h"
 #if defined(__SANITIZE_ADDRESS__)
 #define CSP_ASAN 1
 #elif defined(__has_feature)
@@ -29,26 +25,13 @@
 #endif
 #endif
 
-#include "quiet_atomic.h"
-
 /* Every runtime function carries CSP_RT. In a TSan build under clang it
  * removes all instrumentation, function entry and exit included: TSan calls
  * into the runtime from its own report path (__tsan_on_report), where an
  * instrumented entry can deadlock on TSan's trace lock, and runtime frames
  * have no place in a race report anyway. Elsewhere it only keeps TSan out
  * (ASan and UBSan still check the runtime). */
-#if defined(__clang__) && defined(CSP_TSAN) && defined(__has_attribute)
-#if __has_attribute(disable_sanitizer_instrumentation)
-#define CSP_RT __attribute__((no_sanitize("thread"), disable_sanitizer_instrumentation))
-#endif
-#endif
-#ifndef CSP_RT
-#if defined(__clang__) || defined(__GNUC__)
-#define CSP_RT __attribute__((no_sanitize("thread")))
-#else
-#define CSP_RT
-#endif
-#endif
+#define CSP_RT CSP_TOOL_QUIET
 
 /* Allocations the runtime makes for itself. Under TSan they are made with
  * TSan's access tracking off: an object a task allocates and the scheduler
@@ -66,15 +49,8 @@ void *csp__realloc(void *p, size_t n);    /* aborts when out of memory */
 void  csp__free(void *p);
 
 /* ----------------------------------------------- Go's memory model for TSan */
-#ifdef CSP_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define race_acquire(a) __tsan_acquire((void *)(a))
-#define race_release(a) __tsan_release((void *)(a))
-#else
-#define race_acquire(a) ((void)(a))
-#define race_release(a) ((void)(a))
-#endif
+#define race_acquire(a) csp_tool_acquire(a)
+#define race_release(a) csp_tool_release(a)
 
 /* ------------------------------------------------------- The internal lock */
 /* A three-state futex mutex (0 free, 1 locked, 2 locked with waiters), after
