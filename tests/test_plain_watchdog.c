@@ -63,6 +63,17 @@ static __attribute__((noinline)) int plain_partial(void)
     return 0;
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define CHANLAB_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CHANLAB_TEST_TSAN 1
+#endif
+#endif
+#ifndef CHANLAB_TEST_TSAN
+#define CHANLAB_TEST_TSAN 0
+#endif
+
 static const char *self;
 
 /* Runs `self MODE`; its stderr+stdout into text; returns the wait status. */
@@ -130,6 +141,15 @@ static void a_plain_deadlock_is_fatal(void **state)
 static void sigquit_dumps_every_task(void **state)
 {
     (void)state;
+#if CHANLAB_TEST_TSAN
+    /* ThreadSanitizer defers an asynchronous signal that lands on a thread
+     * blocked outside its interceptors (the runtime parks on a raw futex
+     * syscall) until that thread next enters one: here, when the 20 s sleep
+     * ends. The dump then comes too late to test; a known limit of SIGQUIT
+     * under TSan, noted in runtime/src/threads.c. */
+    print_message("skipped under ThreadSanitizer (it defers the signal)\n");
+    skip();
+#endif
     char text[16384];
     int status = run_plain("--sigquit", text, sizeof text, true);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 2)

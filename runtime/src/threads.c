@@ -157,7 +157,10 @@ static CSP_RT void threads_spawn(csp_task *t)
  *    stderr, exit status 2. A thread that never called into the runtime is
  *    not a task and is not seen (as cgo threads are not, in Go).
  *  - SIGQUIT (when the program left it at its default): "SIGQUIT: quit",
- *    the dump, exit status 2 (GOTRACEBACK's default).
+ *    the dump, exit status 2 (GOTRACEBACK's default). Under ThreadSanitizer
+ *    the signal can wait until the thread it landed on next enters one of
+ *    TSan's interceptors (a task parked on the futex does not), so the dump
+ *    may come late there.
  * The watcher is one thread, started at the first csp_go or park, never in
  * a supervised process (csp_debug_set_supervised: the harness, which judges
  * deadlocks itself, and whose parent must not start threads). */
