@@ -599,6 +599,10 @@ int main(int argc, char **argv)
         fputs(general_help, stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version")) {
+        puts("chanlab " CHANLAB_VERSION);
+        return 0;
+    }
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (!strcmp(argv[1], verbs[i].name)) {
             verb = verbs[i].name;
