@@ -33,6 +33,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* setenv and unsetenv are POSIX; a strict ISO C build (-std=c11, no feature
+ * macro) gets no declaration of them from <stdlib.h>, so they are declared
+ * here for it. */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200112L
+extern int setenv(const char *name, const char *value, int overwrite);
+extern int unsetenv(const char *name);
+#endif
+
 #ifndef cmocka_unit_test
 #error "include <cmocka.h> (after <stdarg.h> <stddef.h> <stdint.h> <setjmp.h>) before harness_cmocka.h"
 #endif
