@@ -9,10 +9,9 @@
 # both the static and the shared library use: the in-tree libcsp.a and
 # libharness.a stay as they are for the tests and the CLI.
 #
-# File names: libchanlab-csp.{a,so} and libchanlab-harness.{a,so}. "libcsp" is
-# already the name of another project's library (the CubeSat Space Protocol,
-# packaged by distributions) and "libharness" is generic enough to be taken
-# anywhere; the project's name as a prefix makes both unambiguous in /usr/lib.
+# File names: libcsp.{a,so} and libharness.{a,so}, the names the in-tree
+# libraries have (`-lharness -lcsp`). Installed under a prefix of chanlab's
+# own (the README's), they meet no other project's libcsp.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -54,9 +53,9 @@ function(chanlab_installed_library name target)
     endforeach()
     target_link_libraries(${lib} PUBLIC ${mapped})
     target_include_directories(${lib} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/chanlab>)
-    set_target_properties(${lib} PROPERTIES OUTPUT_NAME chanlab-${name} EXPORT_NAME ${name}_${kind})
+    set_target_properties(${lib} PROPERTIES OUTPUT_NAME ${name} EXPORT_NAME ${name}_${kind})
   endforeach()
-  # SONAME libchanlab-NAME.so.MAJOR.MINOR.PATCH: before 1.0 no release
+  # SONAME libNAME.so.MAJOR.MINOR.PATCH: before 1.0 no release
   # promises the ABI of the one before, so the whole version names it.
   set_target_properties(chanlab_${name}_shared PROPERTIES
     VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION}
@@ -88,6 +87,11 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/chanlabConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/chanlabConfigVersion.cmake
         DESTINATION ${CHANLAB_CMAKE_DIR})
 
-# pkg-config paths relative to the .pc file, so the tree can be moved.
-configure_file(${CMAKE_CURRENT_LIST_DIR}/chanlab.pc.in ${CMAKE_CURRENT_BINARY_DIR}/chanlab.pc @ONLY)
+# chanlab.pc names the prefix that `cmake --install --prefix P` was given
+# (not the configure-time CMAKE_INSTALL_PREFIX): the directories are filled
+# in now, the prefix when the install runs, just before the file is copied.
+set(CHANLAB_PC_PREFIX "@CMAKE_INSTALL_PREFIX@")
+configure_file(${CMAKE_CURRENT_LIST_DIR}/chanlab.pc.in ${CMAKE_CURRENT_BINARY_DIR}/chanlab.pc.in @ONLY)
+install(CODE "configure_file(\"${CMAKE_CURRENT_BINARY_DIR}/chanlab.pc.in\"
+                             \"${CMAKE_CURRENT_BINARY_DIR}/chanlab.pc\" @ONLY)")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/chanlab.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,12 +1,15 @@
 /* pipeline.c — counter → squarer → summer over unbuffered channels. Each
  * stage closes its output when its input is drained, so the stage after it
- * ends too: no task outlives pipeline_sum_squares. */
+ * ends too; the summer drains the squares to their close, then waits for both
+ * stages to have returned before freeing what they use: no task outlives
+ * pipeline_sum_squares, and none touches a freed channel. */
 #include "pipeline.h"
 
 #include <csp.h>
 
 struct stage {
     csp_chan *in, *out;
+    csp_waitgroup *done;
     int n;
 };
 
@@ -16,6 +19,7 @@ static void counter(void *arg)
     for (int i = 0; i < s->n; i++)
         csp_send(s->out, &i);
     csp_close(s->out);
+    csp_wg_done(s->done);
 }
 
 static void squarer(void *arg)
@@ -27,6 +31,7 @@ static void squarer(void *arg)
         csp_send(s->out, &sq);
     }
     csp_close(s->out);
+    csp_wg_done(s->done);
 }
 
 /* Runs the pipeline; the summer (the caller) reads at most `take` squares. */
@@ -34,9 +39,11 @@ static long run(int n, int take)
 {
     csp_chan *naturals = csp_chan_make(sizeof(int), 0, "naturals");
     csp_chan *squares = csp_chan_make(sizeof(long), 0, "squares");
+    csp_waitgroup *done = csp_wg_make();
     static struct stage count, square; /* the buggy run's stages outlive it */
-    count = (struct stage){.out = naturals, .n = n};
-    square = (struct stage){.in = naturals, .out = squares};
+    count = (struct stage){.out = naturals, .done = done, .n = n};
+    square = (struct stage){.in = naturals, .out = squares, .done = done};
+    csp_wg_add(done, 2);
     csp_go(counter, &count, "counter");
     csp_go(squarer, &square, "squarer");
     long sum = 0, sq;
@@ -44,6 +51,10 @@ static long run(int n, int take)
         sum += sq;
     if (take < n)
         return sum; /* BUG(LEAK): counter and squarer stay blocked on their sends */
+    while (csp_recv(squares, &sq)) /* none is left: the squarer closes squares */
+        sum += sq;
+    csp_wg_wait(done);
+    csp_wg_free(done);
     csp_chan_free(naturals);
     csp_chan_free(squares);
     return sum;
