@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# install_test.sh SOURCE_DIR BUILD_DIR VERSION C_FLAGS — the `install` test.
+#
+# Runs the commands of the README's "Use chanlab in your project" section, as
+# a user would from a clone after `./quickstart prove`: in a scratch directory
+# whose build/default is BUILD_DIR and whose examples/ is the clone's, so that
+# every file they write (the prefix build/install, build/pipeline, ...) lands
+# in the scratch directory. The commands are written out below and must be
+# the README's block verbatim; then what they installed is checked: the
+# files, `chanlab --version`, every header compiling on its own, the static
+# libraries through the CMake package.
+#
+# Exit 0 pass, 1 fail, 77 skipped (a sanitizer build: its libraries need the
+# sanitizer's runtime, which a user's plain `cc` does not link).
+set -euo pipefail
+src=$1 build=$2 version=$3 cflags=${4:-}
+
+case " $cflags " in
+  *-fsanitize*) echo "install: skipped, this build's libraries are sanitizer-instrumented ($cflags)"; exit 77 ;;
+esac
+
+fail() { echo "install: FAIL: $*" >&2; exit 1; }
+
+# The README section's commands, exactly (compared below).
+commands=$(cat <<'EOF'
+cmake --install build/default --prefix "$PWD/build/install"
+export PATH="$PWD/build/install/bin:$PATH"
+chanlab --version
+# With CMake: find_package(chanlab), targets chanlab::csp and chanlab::harness
+cmake -S examples/pipeline -B build/pipeline -DCMAKE_PREFIX_PATH="$PWD/build/install"
+cmake --build build/pipeline
+ctest --test-dir build/pipeline --output-on-failure
+# With pkg-config
+export PKG_CONFIG_PATH="$PWD/build/install/lib/pkgconfig"
+cc -o build/test_pipeline examples/pipeline/test_pipeline.c examples/pipeline/pipeline.c \
+   $(pkg-config --cflags --libs chanlab cmocka) -Wl,-rpath,"$PWD/build/install/lib"
+build/test_pipeline
+EOF
+)
+
+# 1. The README shows these commands: the first fenced block after the
+# section's heading, up to its closing fence.
+readme=$(awk '/^## Use chanlab in your project$/ { s = 1; next }
+              s && /^## / { exit }
+              s && f && /^```$/ { exit }
+              f { print }
+              s && /^```/ { f = 1 }' "$src/README.md")
+[ -n "$readme" ] || fail "README.md has no fenced block under '## Use chanlab in your project'"
+if [ "$readme" != "$commands" ]; then
+  diff <(printf '%s\n' "$commands") <(printf '%s\n' "$readme") >&2 || true
+  fail "README.md's 'Use chanlab in your project' block is not the commands this test runs (diff above: < test, > README)"
+fi
+
+# 2. Run them, in a scratch directory laid out like a clone.
+work=$(mktemp -d "${TMPDIR:-/tmp}/chanlab-install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/build"
+ln -s "$build" "$work/build/default"
+ln -s "$src/examples" "$work/examples"
+cd "$work"
+out=$(bash -euo pipefail -c "$commands" 2>&1) || { printf '%s\n' "$out" >&2; fail "a README command failed"; }
+printf '%s\n' "$out"
+prefix=$work/build/install
+
+# 3. What the commands must have shown.
+grep -qx "chanlab $version" <<<"$out" || fail "'chanlab --version' did not print 'chanlab $version'"
+grep -q '100% tests passed, 0 tests failed out of 1' <<<"$out" || fail "the CMake-built example's test did not pass"
+grep -q '\[  PASSED  \] 3 test(s)\.' <<<"$out" || fail "the pkg-config-built example's 3 tests did not all pass"
+
+# 4. The installed files: exactly these.
+expected=$( {
+  echo bin/chanlab
+  for h in "$src"/runtime/include/*.h "$src"/harness/include/*.h; do echo "include/chanlab/${h##*/}"; done
+  for l in csp harness; do echo "lib/lib$l.a"; echo "lib/lib$l.so"; echo "lib/lib$l.so.$version"; done
+  echo lib/pkgconfig/chanlab.pc
+  echo lib/cmake/chanlab/chanlabConfig.cmake
+  echo lib/cmake/chanlab/chanlabConfigVersion.cmake
+  echo lib/cmake/chanlab/chanlabTargets.cmake
+} | sort)
+actual=$(cd "$prefix" && find . \( -type f -o -type l \) ! -name 'chanlabTargets-*.cmake' | sed 's|^\./||' | sort)
+if [ "$expected" != "$actual" ]; then
+  diff <(echo "$expected") <(echo "$actual") >&2 || true
+  fail "installed files differ from the expected layout (diff above: < expected, > installed)"
+fi
+for h in csp.h csp_debug.h csp_sched.h csp_tool.h csp_quiet_atomic.h harness.h harness_cmocka.h; do
+  [ -f "$prefix/include/chanlab/$h" ] || fail "include/chanlab/$h not installed"
+done
+
+# 5. Every installed header compiles on its own from the prefix, in strict
+# ISO C and in GNU C, with the project's warnings (harness_cmocka.h after
+# <cmocka.h> and its prerequisites, as its comment says).
+n=0
+for h in "$prefix"/include/chanlab/*.h; do
+  b=${h##*/} pre=
+  [ "$b" = harness_cmocka.h ] &&
+    pre=$'#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>'
+  for std in c11 gnu11; do
+    printf '%s\n#include <%s>\n' "$pre" "$b" |
+      cc -std=$std -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
+         -fsyntax-only -I"$prefix/include/chanlab" -x c - ||
+      fail "$b does not compile on its own (-std=$std, -I$prefix/include/chanlab)"
+    n=$((n + 1))
+  done
+done
+echo "install: $n header compilations (each header alone, c11 and gnu11)"
+
+# 6. The pkg-config module and the libraries it names.
+pc=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs chanlab)
+[[ " $pc " == *" -I$prefix/include/chanlab "* && " $pc " == *" -lharness -lcsp "* ]] ||
+  fail "pkg-config --cflags --libs chanlab says '$pc'"
+ldd build/test_pipeline | grep -q "libcsp.so.$version => $prefix/lib/" ||
+  fail "the pkg-config-built test does not use $prefix/lib/libcsp.so.$version"
+
+# 7. The static libraries, through the CMake package.
+cmake -S examples/pipeline -B build/pipeline-static -DCMAKE_PREFIX_PATH="$prefix" \
+      -DCHANLAB_USE_STATIC_LIBS=ON >/dev/null
+cmake --build build/pipeline-static >/dev/null
+if ldd build/pipeline-static/test_pipeline | grep -Eq 'lib(csp|harness)\.so'; then
+  fail "CHANLAB_USE_STATIC_LIBS=ON still links a shared chanlab library"
+fi
+static_out=$(build/pipeline-static/test_pipeline 2>&1) || { printf '%s\n' "$static_out" >&2; false; } ||
+  fail "the example linked with the static libraries does not pass"
+grep -q '\[  PASSED  \] 3 test(s)\.' <<<"$static_out" ||
+  fail "the example linked with the static libraries did not run its 3 tests"
+echo "install: PASS"
