@@ -39,6 +39,7 @@ static const char general_help[] =
     "  prove    [--family F] [--json FILE] [--junit FILE]\n"
     "                                          every variant in every mode it declares: the table\n"
     "  demo     NAME [ARGS]                    the families as real programs (chanlab demo --help)\n"
+    "  --version                               print 'chanlab VERSION'\n"
     "\n"
     "Exit status: 0 every verdict as expected, 1 one was not, 2 bad usage.\n";
 
@@ -594,7 +595,7 @@ int main(int argc, char **argv)
         { "replay", cmd_replay }, { "prove", cmd_prove }, { "demo", cmd_demo },
     };
     if (argc < 2)
-        usage_error("which verb? (accepted: list, explain, run, replay, prove, demo, --help)");
+        usage_error("which verb? (accepted: list, explain, run, replay, prove, demo, --help, --version)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         fputs(general_help, stdout);
         return 0;
@@ -608,5 +609,5 @@ int main(int argc, char **argv)
             verb = verbs[i].name;
             return verbs[i].run(argc - 2, argv + 2);
         }
-    usage_error("unknown verb '%s' (accepted: list, explain, run, replay, prove, demo, --help)", argv[1]);
+    usage_error("unknown verb '%s' (accepted: list, explain, run, replay, prove, demo, --help, --version)", argv[1]);
 }

@@ -9,9 +9,10 @@
 # both the static and the shared library use: the in-tree libcsp.a and
 # libharness.a stay as they are for the tests and the CLI.
 #
-# File names: libcsp.{a,so} and libharness.{a,so}, the names the in-tree
-# libraries have (`-lharness -lcsp`). Installed under a prefix of chanlab's
-# own (the README's), they meet no other project's libcsp.
+# File names: libchanlab_csp.{a,so} and libchanlab_harness.{a,so}
+# (`-lchanlab_harness -lchanlab_csp`), not the in-tree libcsp/libharness:
+# installed into /usr/local they must not meet another project's libcsp
+# (the CubeSat Space Protocol library has that name).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -53,9 +54,9 @@ function(chanlab_installed_library name target)
     endforeach()
     target_link_libraries(${lib} PUBLIC ${mapped})
     target_include_directories(${lib} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/chanlab>)
-    set_target_properties(${lib} PROPERTIES OUTPUT_NAME ${name} EXPORT_NAME ${name}_${kind})
+    set_target_properties(${lib} PROPERTIES OUTPUT_NAME chanlab_${name} EXPORT_NAME ${name}_${kind})
   endforeach()
-  # SONAME libNAME.so.MAJOR.MINOR.PATCH: before 1.0 no release
+  # SONAME libchanlab_NAME.so.MAJOR.MINOR.PATCH: before 1.0 no release
   # promises the ABI of the one before, so the whole version names it.
   set_target_properties(chanlab_${name}_shared PROPERTIES
     VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION}

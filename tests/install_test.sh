@@ -71,7 +71,7 @@ grep -q '\[  PASSED  \] 3 test(s)\.' <<<"$out" || fail "the pkg-config-built exa
 expected=$( {
   echo bin/chanlab
   for h in "$src"/runtime/include/*.h "$src"/harness/include/*.h; do echo "include/chanlab/${h##*/}"; done
-  for l in csp harness; do echo "lib/lib$l.a"; echo "lib/lib$l.so"; echo "lib/lib$l.so.$version"; done
+  for l in csp harness; do echo "lib/libchanlab_$l.a"; echo "lib/libchanlab_$l.so"; echo "lib/libchanlab_$l.so.$version"; done
   echo lib/pkgconfig/chanlab.pc
   echo lib/cmake/chanlab/chanlabConfig.cmake
   echo lib/cmake/chanlab/chanlabConfigVersion.cmake
@@ -106,16 +106,16 @@ echo "install: $n header compilations (each header alone, c11 and gnu11)"
 
 # 6. The pkg-config module and the libraries it names.
 pc=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs chanlab)
-[[ " $pc " == *" -I$prefix/include/chanlab "* && " $pc " == *" -lharness -lcsp "* ]] ||
+[[ " $pc " == *" -I$prefix/include/chanlab "* && " $pc " == *" -lchanlab_harness -lchanlab_csp "* ]] ||
   fail "pkg-config --cflags --libs chanlab says '$pc'"
-ldd build/test_pipeline | grep -q "libcsp.so.$version => $prefix/lib/" ||
-  fail "the pkg-config-built test does not use $prefix/lib/libcsp.so.$version"
+ldd build/test_pipeline | grep -q "libchanlab_csp.so.$version => $prefix/lib/" ||
+  fail "the pkg-config-built test does not use $prefix/lib/libchanlab_csp.so.$version"
 
 # 7. The static libraries, through the CMake package.
 cmake -S examples/pipeline -B build/pipeline-static -DCMAKE_PREFIX_PATH="$prefix" \
       -DCHANLAB_USE_STATIC_LIBS=ON >/dev/null
 cmake --build build/pipeline-static >/dev/null
-if ldd build/pipeline-static/test_pipeline | grep -Eq 'lib(csp|harness)\.so'; then
+if ldd build/pipeline-static/test_pipeline | grep -Eq 'libchanlab_(csp|harness)\.so'; then
   fail "CHANLAB_USE_STATIC_LIBS=ON still links a shared chanlab library"
 fi
 static_out=$(build/pipeline-static/test_pipeline 2>&1) || { printf '%s\n' "$static_out" >&2; false; } ||
