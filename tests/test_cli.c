@@ -221,6 +221,16 @@ static void bad_numbers(void **state)
         USAGE_ERROR(CHANLAB("run", "countdown.tick", "--seed", bad_seeds[i]), "for --seed",
                     "accepted: a whole number from 0 to 18446744073709551615");
     USAGE_ERROR(CHANLAB("run", "countdown.tick", "--schedules=abc"), "bad value 'abc' for --schedules");
+    static const char *const bad_noise[] = { "1001", "-1", "abc", "5%", "" };
+    for (size_t i = 0; i < sizeof bad_noise / sizeof *bad_noise; i++) {
+        USAGE_ERROR(CHANLAB("run", "countdown.tick", "--mode", "free", "--noise", bad_noise[i]), "for --noise",
+                    "accepted: a whole number from 0 to 1000");
+        USAGE_ERROR(CHANLAB("prove", "--family", "countdown", "--noise", bad_noise[i]), "for --noise",
+                    "accepted: a whole number from 0 to 1000");
+    }
+    /* countdown.tick runs in controlled mode unless told: noise is free mode's. */
+    USAGE_ERROR(CHANLAB("run", "countdown.tick", "--noise", "10"), "--noise applies to free mode only",
+                "accepted: --mode free");
 }
 
 static void bad_options_and_arguments(void **state)
@@ -339,6 +349,11 @@ static void run_and_replay(void **state)
     OUTPUT(CHANLAB("run", "select.coin-flip", "--json"), 0, "\"observed\": \"NONDETERMINISTIC\"",
            "\"as_expected\": true");
     OUTPUT(CHANLAB("run", "countdown.ticker-stop", "--mode", "free"), 0, "verdict:   PASS");
+    /* A free-mode search's rerun line carries its noise, default or given. */
+    OUTPUT(CHANLAB("run", "countdown.tick", "--mode", "free", "--schedules", "2"), 0, "verdict:   LEAK",
+           "chanlab run countdown.tick --mode free --seed 1 --schedules 2 --noise 50");
+    OUTPUT(CHANLAB("run", "countdown.tick", "--mode", "free", "--schedules", "2", "--noise", "0"), 0,
+           "--schedules 2 --noise 0");
     OUTPUT(CHANLAB("run", "countdown.abort", "--strategy", "exhaustive", "--schedules", "50"), 0,
            "verdict:   PASS", "exhausted");
 }

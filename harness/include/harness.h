@@ -57,7 +57,9 @@ typedef struct {
     csp_duration leak_grace;  /* after entry returns, how long tasks may take to finish */
     unsigned noise;           /* permille chance of a yield/sleep at each sync point,
                                  from run 2 on: run 1 of a search is always plain, so
-                                 a one-run search is the program as it is */
+                                 a one-run search is the program as it is. Default
+                                 HARNESS_DEFAULT_NOISE; 0 turns it off. Controlled
+                                 mode ignores it (its scheduler makes every choice) */
     int fd_limit;             /* RLIMIT_NOFILE for the run; 0 leaves it */
     bool keep_output;         /* don't capture the child's stdout/stderr (default: captured) */
     bool keep_going;          /* run every schedule even after a failure */
@@ -127,10 +129,17 @@ typedef struct {
  *  CHANLAB_REPLAY=v1:...   replay exactly that controlled-mode schedule
  *  CHANLAB_SEED=N          the seed        CHANLAB_SCHEDULES=N  the run count
  *  CHANLAB_STRATEGY=S      random, pct or exhaustive (controlled mode)
+ *  CHANLAB_NOISE=P         noise, 0 to 1000 permille (free mode)
  *  CHANLAB_ENTRY=GLOB      apply them only where entry's name matches
  * A bad value refuses the run (harness_run returns -1 with the reason); a
  * failing result's `rerun` is the line that reproduces it. */
 harness_options harness_defaults(void);
+
+/* Free mode's default noise (permille), from a search's second run on: at
+ * each sync point a 5% chance of a yield or a sleep of up to 200 us, as rr's
+ * chaos mode perturbs a real program, so that runs 2..N are not N copies of
+ * the one interleaving the machine happens to prefer. */
+#define HARNESS_DEFAULT_NOISE 50u
 
 typedef struct {
     harness_verdict verdict;   unsigned schedules_run;

@@ -197,12 +197,16 @@ void harness__merge_run(harness_result *r, harness_child_result *c, const harnes
         r->rerun = NULL;
         if (j.verdict != HARNESS_PASS) {
             char line[1024];
-            if (o->mode == HARNESS_CONTROLLED)
+            if (o->mode == HARNESS_CONTROLLED) {
                 snprintf(line, sizeof line, "CHANLAB_ENTRY=%s CHANLAB_REPLAY=%s", entry_name,
                          r->schedule);
-            else
-                snprintf(line, sizeof line, "CHANLAB_ENTRY=%s CHANLAB_SEED=%" PRIu64
-                         " CHANLAB_SCHEDULES=%u", entry_name, o->seed, run);
+            } else {
+                /* Runs 2.. had noise: the line names it, so they get it again. */
+                int n = snprintf(line, sizeof line, "CHANLAB_ENTRY=%s CHANLAB_SEED=%" PRIu64
+                                 " CHANLAB_SCHEDULES=%u", entry_name, o->seed, run);
+                if (run > 1 && n > 0 && (size_t)n < sizeof line)
+                    snprintf(line + n, sizeof line - (size_t)n, " CHANLAB_NOISE=%u", o->noise);
+            }
             r->rerun = strdup(line);
         }
     }

@@ -4,6 +4,7 @@
  *   CHANLAB_SEED=N            the seed of the runs' random choices
  *   CHANLAB_SCHEDULES=N       how many schedules (runs) to try
  *   CHANLAB_STRATEGY=S        random, pct or exhaustive (controlled mode)
+ *   CHANLAB_NOISE=P           free mode's noise, 0 to 1000 permille
  *   CHANLAB_ENTRY=GLOB        apply the above only to harness_run calls whose
  *                             entry function's name matches (fnmatch)
  * A bad value refuses the run with a line naming the variable: a silently
@@ -35,6 +36,7 @@ harness_options harness_defaults(void)
         .leak_grace = 500 * CSP_MILLISECOND,
         .choice_bound = 2,
         .horizon = 3600 * CSP_SECOND,
+        .noise = HARNESS_DEFAULT_NOISE,
     };
 }
 
@@ -88,8 +90,6 @@ static const char *validate(void (*entry)(void *), const harness_options *o, cha
             if (bad)
                 return err;
         }
-        if (o->noise)
-            return "noise applies to free mode only";
     }
     if (o->in_process && o->fd_limit)
         return "fd_limit needs a forked run (in_process is set)";
@@ -124,7 +124,8 @@ static const char *apply_env(void (*entry)(void *), harness_options *o, char *er
     const char *only = getenv("CHANLAB_ENTRY");
     const char *replay = getenv("CHANLAB_REPLAY"), *seed = getenv("CHANLAB_SEED");
     const char *schedules = getenv("CHANLAB_SCHEDULES"), *strategy = getenv("CHANLAB_STRATEGY");
-    if (!replay && !seed && !schedules && !strategy)
+    const char *noise = getenv("CHANLAB_NOISE");
+    if (!replay && !seed && !schedules && !strategy && !noise)
         return NULL;
     if (only) {
         if (!only[0])
@@ -146,6 +147,14 @@ static const char *apply_env(void (*entry)(void *), harness_options *o, char *er
             return say(err, size, "CHANLAB_SCHEDULES=\"%.40s\" is out of range; accepted: 1 to 1000000",
                        schedules);
         o->schedules = (unsigned)v;
+    }
+    if (noise) {
+        if (!parse_u64(noise, &v) || v > 1000)
+            return say(err, size, "CHANLAB_NOISE=\"%.40s\" is out of range; accepted: 0 to 1000 "
+                       "(permille)", noise);
+        if (o->mode != HARNESS_FREE || replay)
+            return "CHANLAB_NOISE applies to free mode, and this run is in controlled mode";
+        o->noise = (unsigned)v;
     }
     if (strategy) {
         if (!strcasecmp(strategy, "random"))

@@ -1,0 +1,87 @@
+/* help.c — the text of `chanlab --help` and of every `chanlab VERB --help`
+ * (declared in cli.h). Only text lives here: what each option accepts is
+ * checked in args.c, and the two are kept in step by tests/test_cli.c. */
+#include "cli.h"
+
+const char general_help[] =
+    "usage: chanlab VERB [ARGS]   (chanlab VERB --help for one verb)\n"
+    "\n"
+    "The concurrency patterns of The Go Programming Language, §8.5-8.10, in C: each in\n"
+    "its correct form and in the buggy forms the book warns about, with the verdict the\n"
+    "harness observes by running it (PASS, LEAK, DEADLOCK, HANG, PANIC, RACE, ...).\n"
+    "\n"
+    "  list     [--family F] [--json]          the catalog: ids, book functions, expected verdicts\n"
+    "  explain  ID                             lesson, fix, and the bug's code against the fix's\n"
+    "  run      ID [--mode M] [--strategy S] [--schedules N] [--seed S] [--noise P] [--json]\n"
+    "                                          run one variant; verdict, evidence, replay command\n"
+    "  replay   ID SCHEDULE [--json]           replay one controlled-mode run exactly\n"
+    "  prove    [--family F] [--json FILE] [--junit FILE] [--noise P]\n"
+    "                                          every variant in every mode it declares: the table\n"
+    "  demo     NAME [ARGS]                    the families as real programs (chanlab demo --help)\n"
+    "  --version                               print 'chanlab VERSION'\n"
+    "\n"
+    "Exit status: 0 every verdict as expected, 1 one was not, 2 bad usage.\n";
+
+const char list_help[] =
+    "usage: chanlab list [--family F] [--json]\n"
+    "\n"
+    "The catalog: one line per variant with its book section and function, the verdicts\n"
+    "expected in free and in controlled mode, and the variant that fixes it.\n"
+    "  --family F   only the variants of family F (the part of the id before the dot)\n"
+    "  --json       the same as JSON on standard output\n";
+
+const char explain_help[] =
+    "usage: chanlab explain ID\n"
+    "\n"
+    "A variant explained: its lesson, book section and function, the verdicts expected in\n"
+    "each mode, the variant that fixes it, and its entry function against the fix's, line\n"
+    "by line (\"-\" only in the bug, \"+\" only in the fix, \"!\" a line marked BUG(...)).\n";
+
+const char run_help[] =
+    "usage: chanlab run ID [--mode free|controlled] [--strategy random|pct|exhaustive]\n"
+    "                      [--schedules N] [--seed S] [--noise PERMILLE] [--json]\n"
+    "\n"
+    "Runs one variant under the harness and prints the verdict against the expected one,\n"
+    "the one-line evidence, the dump of every task, the schedule and the command that\n"
+    "replays it.\n"
+    "  --mode M         free (real threads) or controlled (the deterministic scheduler);\n"
+    "                   default: controlled if the variant declares it, else free\n"
+    "  --strategy S     controlled mode's search: random (default), pct or exhaustive\n"
+    "  --schedules N    runs (free) or schedules (controlled) to try, 1 to 1000000;\n"
+    "                   default: what the variant declares\n"
+    "  --seed S         seed of the search (free mode: of the runtime's random choices),\n"
+    "                   0 to 18446744073709551615; default 1\n"
+    "  --noise P        free mode: from the second run on, a P-permille chance at each\n"
+    "                   sync point of a yield or a sleep of up to 200 us, so that runs\n"
+    "                   differ (rr's chaos mode); 0 to 1000, default 50; run 1 is plain\n"
+    "  --json           the result as JSON on standard output\n"
+    "Exit status 0 when the verdict is one the variant expects, 1 when not.\n";
+
+const char replay_help[] =
+    "usage: chanlab replay ID SCHEDULE [--json]\n"
+    "\n"
+    "Replays exactly one controlled-mode run of a variant, from the schedule that `run`\n"
+    "or `prove` printed (v1:random:..., v1:pct:... or v1:x:...), and prints it as `run`\n"
+    "does. A schedule that does not parse, or does not fit the variant, is bad usage.\n"
+    "Exit status 0 when the verdict is one the variant expects, 1 when not. A replay is\n"
+    "one run, so a variant expected NONDETERMINISTIC (a verdict that compares runs) is\n"
+    "expected to PASS here, printing exactly the output of the run replayed.\n";
+
+const char prove_help[] =
+    "usage: chanlab prove [--family F] [--json FILE] [--junit FILE] [--noise PERMILLE]\n"
+    "\n"
+    "Runs every variant (of family F) in every mode it declares, with the bounds and the\n"
+    "number of schedules it declares, and prints a table: id, mode, expected, observed,\n"
+    "evidence; then the replay command of every failure found. Progress goes to standard\n"
+    "error when that is a terminal.\n"
+    "  --family F     only the variants of family F\n"
+    "  --json FILE    also write the results as JSON (results.json)\n"
+    "  --junit FILE   also write them as JUnit XML, a testcase per variant and mode\n"
+    "  --noise P      free-mode noise from each search's second run (see chanlab run\n"
+    "                 --help); 0 to 1000 permille, default 50\n"
+    "Exit status 0 when every observed verdict is one its variant expects, 1 otherwise.\n";
+
+const char demo_help_head[] =
+    "usage: chanlab demo NAME [ARGS]   (chanlab demo NAME --help)\n"
+    "\n"
+    "Each family is also a real program, on real threads and real time:\n";

@@ -1,0 +1,323 @@
+/* verbs.c — list, explain, run, replay, prove and demo (cli.h). Each takes
+ * the arguments after its name; bad usage exits 2 through usage_error. Runs
+ * go through harness_run, which forks: this process stays single-threaded
+ * (see chanlab.c). */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static const char *strategy_name(harness_strategy s)
+{
+    return s == HARNESS_PCT ? "pct" : s == HARNESS_EXHAUSTIVE ? "exhaustive" : "random";
+}
+
+/* Runs p in `mode` with options o and adds what was observed to r. Returns
+ * harness_run's status; on -1 *refusal holds its message (caller frees). */
+static int observe(report *r, size_t vi, const pattern *p, int mode, const harness_options *o,
+                   const char *strategy, char **refusal)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    harness_result res;
+    int ran = harness_run(p->entry, NULL, o, &res);
+    report_observation ob = { .variant = vi, .mode = mode, .strategy = strategy };
+    report_observation_from_result(&ob, &res, ran);
+    ob.seconds = seconds_since(&t0);
+    char *replay = NULL, *rerun = NULL;
+    if (ran == 0 && mode == PATTERN_IN_CONTROLLED && res.schedule) {
+        size_t n = strlen(p->id) + strlen(res.schedule) + 32;
+        replay = malloc(n);
+        if (replay)
+            snprintf(replay, n, "chanlab replay %s %s", p->id, res.schedule);
+    } else if (ran == 0) {
+        size_t n = strlen(p->id) + 96;
+        rerun = malloc(n);
+        /* Runs 2.. of a search had noise: the line names it, so they get it again. */
+        if (rerun && o->schedules > 1)
+            snprintf(rerun, n, "chanlab run %s --mode free --seed %" PRIu64 " --schedules %u --noise %u",
+                     p->id, o->seed, o->schedules, o->noise);
+        else if (rerun)
+            snprintf(rerun, n, "chanlab run %s --mode free --seed %" PRIu64 " --schedules %u", p->id,
+                     o->seed, o->schedules);
+    }
+    ob.replay = replay;
+    ob.rerun = rerun;
+    if (report_add_observation(r, &ob) == (size_t)-1) {
+        fprintf(stderr, "chanlab: out of memory\n");
+        exit(1);
+    }
+    if (ran != 0 && refusal)
+        *refusal = strdup(res.message ? res.message : "harness_run refused the run");
+    free(replay);
+    free(rerun);
+    harness_result_free(&res);
+    return ran;
+}
+
+int cmd_list(int argc, char **argv)
+{
+    static const option_spec specs[] = { { "--family", true }, { "--json", false } };
+    parsed_args pa;
+    parse_args(argc, argv, specs, 2, 0, list_help, "--family F, --json", &pa);
+    const char *family = check_family(pa.value[0]);
+    report *r = new_report("list", family ? family : "the catalog");
+    for (size_t i = 0; i < pattern_count(); i++)
+        if (in_family(pattern_at(i), family))
+            add_variant(r, pattern_at(i));
+    int rc = pa.given[1] ? report_write_json(r, stdout) : report_write_catalog(r, stdout, output_flags(stdout));
+    report_free(r);
+    return rc == 0 ? 0 : 1;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    parsed_args pa;
+    parse_args(argc, argv, NULL, 0, 1, explain_help, "ID", &pa);
+    if (pa.npos < 1)
+        usage_error("which variant? (accepted: chanlab explain ID, an id that 'chanlab list' shows)");
+    const pattern *p = find_variant(pa.pos[0]);
+    report *r = new_report("explain", p->id);
+    size_t vi = 0;
+    for (size_t i = 0; i < pattern_count(); i++) {
+        size_t k = add_variant(r, pattern_at(i));
+        if (pattern_at(i) == p)
+            vi = k;
+    }
+    int rc = report_write_explain(r, vi, stdout, output_flags(stdout));
+    report_free(r);
+    return rc == 0 ? 0 : 1;
+}
+
+static int mode_of(const pattern *p, const char *name)
+{
+    if (!name)
+        return p->modes & PATTERN_CONTROLLED ? PATTERN_IN_CONTROLLED : PATTERN_IN_FREE;
+    int m = !strcmp(name, "free") ? PATTERN_IN_FREE : !strcmp(name, "controlled") ? PATTERN_IN_CONTROLLED : -1;
+    if (m < 0)
+        usage_error("bad value '%s' for --mode (accepted: free, controlled)", name);
+    if (!(p->modes & (1u << m)))
+        usage_error("%s does not run in %s mode (accepted: --mode %s)", p->id, name,
+                    m == PATTERN_IN_FREE ? "controlled" : "free");
+    return m;
+}
+
+static harness_strategy strategy_of(const char *name)
+{
+    if (!strcmp(name, "random"))
+        return HARNESS_RANDOM;
+    if (!strcmp(name, "pct"))
+        return HARNESS_PCT;
+    if (!strcmp(name, "exhaustive"))
+        return HARNESS_EXHAUSTIVE;
+    usage_error("bad value '%s' for --strategy (accepted: random, pct, exhaustive)", name);
+}
+
+/* Prints one observation (text or JSON); 0 as expected, 1 not. */
+static int finish_single(report *r, bool json)
+{
+    const report_observation *o = report_observation_at(r, 0);
+    if (json)
+        report_write_json(r, stdout);
+    else
+        report_write_observation(r, 0, stdout, output_flags(stdout));
+    int rc = report_matches(r, o) ? 0 : 1;
+    report_free(r);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const option_spec specs[] = {
+        { "--mode", true }, { "--strategy", true }, { "--schedules", true }, { "--seed", true },
+        { "--json", false }, { "--noise", true },
+    };
+    static const char accepted[] = "ID, --mode free|controlled, --strategy random|pct|exhaustive, "
+                                   "--schedules N, --seed S, --noise PERMILLE, --json";
+    parsed_args pa;
+    parse_args(argc, argv, specs, 6, 1, run_help, accepted, &pa);
+    if (pa.npos < 1)
+        usage_error("which variant? (accepted: chanlab run ID [options], an id that 'chanlab list' shows)");
+    const pattern *p = find_variant(pa.pos[0]);
+    int mode = mode_of(p, pa.value[0]);
+    harness_options o = pattern_options(p, mode);
+    if (pa.given[1]) {
+        if (mode != PATTERN_IN_CONTROLLED)
+            usage_error("--strategy applies to controlled mode only (accepted: --mode controlled)");
+        o.strategy = strategy_of(pa.value[1]);
+    }
+    if (pa.given[2])
+        o.schedules = (unsigned)parse_number("--schedules", pa.value[2], 1, 1000000);
+    if (pa.given[3])
+        o.seed = parse_number("--seed", pa.value[3], 0, UINT64_MAX);
+    if (pa.given[5]) {
+        if (mode != PATTERN_IN_FREE)
+            usage_error("--noise applies to free mode only (accepted: --mode free)");
+        o.noise = (unsigned)parse_number("--noise", pa.value[5], 0, 1000);
+    }
+    report *r = new_report("run", p->id);
+    size_t vi = add_variant(r, p);
+    char *refusal = NULL;
+    if (observe(r, vi, p, mode, &o, mode == PATTERN_IN_CONTROLLED ? strategy_name(o.strategy) : NULL,
+                &refusal) != 0) {
+        report_free(r);
+        usage_error("%s", refusal);
+    }
+    return finish_single(r, pa.given[4]);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    static const option_spec specs[] = { { "--json", false } };
+    parsed_args pa;
+    parse_args(argc, argv, specs, 1, 2, replay_help, "ID SCHEDULE, --json", &pa);
+    if (pa.npos < 2)
+        usage_error("needs a variant and a schedule (accepted: chanlab replay ID SCHEDULE, "
+                    "with the schedule that 'chanlab run' or 'chanlab prove' printed)");
+    const pattern *p = find_variant(pa.pos[0]);
+    if (!(p->modes & PATTERN_CONTROLLED))
+        usage_error("%s does not run in controlled mode, so it has no schedule to replay "
+                    "(accepted: a variant that 'chanlab list' shows with a CONTROLLED verdict)", p->id);
+    harness_options o = pattern_options(p, PATTERN_IN_CONTROLLED);
+    o.replay = pa.pos[1];
+    report *r = new_report("replay", p->id);
+    /* NONDETERMINISTIC compares several runs; a replay is one, which passes. */
+    report_variant v = variant_of(p);
+    if (v.expect[PATTERN_IN_CONTROLLED] & V(NONDETERMINISTIC))
+        v.expect[PATTERN_IN_CONTROLLED] |= V(PASS);
+    size_t vi = report_add_variant(r, &v);
+    if (vi == (size_t)-1) {
+        fprintf(stderr, "chanlab: out of memory\n");
+        exit(1);
+    }
+    char *refusal = NULL;
+    if (observe(r, vi, p, PATTERN_IN_CONTROLLED, &o, "replay", &refusal) != 0) {
+        report_free(r);
+        usage_error("%s", refusal);
+    }
+    return finish_single(r, pa.given[0]);
+}
+
+static FILE *open_output(const char *opt, const char *path)
+{
+    if (!path)
+        return NULL;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        usage_error("cannot write %s '%s': %s (accepted: a file path that can be written)", opt, path,
+                    strerror(errno));
+    return f;
+}
+
+static void close_output(FILE *f, const char *path, int *rc)
+{
+    if (f && (ferror(f) | fclose(f))) {
+        fprintf(stderr, "chanlab prove: writing %s failed\n", path);
+        *rc = 1;
+    }
+}
+
+int cmd_prove(int argc, char **argv)
+{
+    static const option_spec specs[] = {
+        { "--family", true }, { "--json", true }, { "--junit", true }, { "--noise", true },
+    };
+    parsed_args pa;
+    parse_args(argc, argv, specs, 4, 0, prove_help,
+               "--family F, --json FILE, --junit FILE, --noise PERMILLE", &pa);
+    const char *family = check_family(pa.value[0]);
+    unsigned noise = pa.given[3] ? (unsigned)parse_number("--noise", pa.value[3], 0, 1000)
+                                 : HARNESS_DEFAULT_NOISE;
+    FILE *json = open_output("--json", pa.value[1]);
+    FILE *junit = open_output("--junit", pa.value[2]);
+    char title[160];
+    snprintf(title, sizeof title, "chanlab prove%s%s", family ? " --family " : "", family ? family : "");
+    report *r = new_report("prove", title);
+    size_t total = 0, done = 0;
+    for (size_t i = 0; i < pattern_count(); i++)
+        if (in_family(pattern_at(i), family))
+            total += (size_t)__builtin_popcount(pattern_at(i)->modes & 3u);
+    bool progress = isatty(STDERR_FILENO);
+    for (size_t i = 0; i < pattern_count(); i++) {
+        const pattern *p = pattern_at(i);
+        if (!in_family(p, family))
+            continue;
+        size_t vi = add_variant(r, p);
+        for (int mode = 0; mode < 2; mode++) {
+            if (!(p->modes & (1u << mode)))
+                continue;
+            if (progress) {
+                fprintf(stderr, "\r\033[K[%zu/%zu] %s (%s)", ++done, total, p->id,
+                        mode ? "controlled" : "free");
+                fflush(stderr);
+            }
+            harness_options o = pattern_options(p, mode);
+            if (mode == PATTERN_IN_FREE)
+                o.noise = noise;
+            observe(r, vi, p, mode, &o, mode == PATTERN_IN_CONTROLLED ? strategy_name(o.strategy) : NULL,
+                    NULL);
+        }
+    }
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    int rc = report_write_table(r, stdout, output_flags(stdout)) == 0 ? 0 : 1;
+    if (json)
+        report_write_json(r, json);
+    if (junit)
+        report_write_junit(r, junit);
+    close_output(json, pa.value[1], &rc);
+    close_output(junit, pa.value[2], &rc);
+    report_totals t = report_summarize(r);
+    if (t.as_expected != t.observations)
+        rc = 1;
+    report_free(r);
+    return rc;
+}
+
+static const char *demo_list(char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < demo_count(); i++) {
+        int k = snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? ", " : "", demo_at(i)->name);
+        if (k > 0)
+            n += (size_t)k;
+    }
+    return buf;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    char names[512];
+    if (argc < 1)
+        usage_error("which demo? (accepted: %s)", demo_list(names, sizeof names));
+    if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        fputs(demo_help_head, stdout);
+        for (size_t i = 0; i < demo_count(); i++)
+            printf("  %-10s %s\n  %-10s %s\n", demo_at(i)->name, demo_at(i)->usage, "",
+                   demo_at(i)->summary);
+        return 0;
+    }
+    const demo *d = demo_find(argv[0]);
+    if (!d)
+        usage_error("unknown demo '%s' (accepted: %s)", argv[0], demo_list(names, sizeof names));
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: chanlab demo %s %s\n\n%s\n", d->name, d->usage, d->summary);
+            return 0;
+        }
+    fflush(stdout);
+    return d->main(argc - 1, argv + 1);
+}
