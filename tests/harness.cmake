@@ -20,7 +20,9 @@
 #   harness_api         bad input, HARNESS_CONTROLLED accepted, a nested call,
 #                       verdict names and precedence, harness_cmocka.h
 #                       (passing and, in a child, failing)
-foreach(name verdicts measures robust inprocess api cmocka wait)
+#   harness_env         the CHANLAB_* overrides: bad values named, good ones
+#                       applied, a rerun line set in the environment replays
+foreach(name verdicts measures robust inprocess api cmocka wait env)
   add_executable(test_harness_${name} test_harness_${name}.c)
   target_link_libraries(test_harness_${name} PRIVATE harness PkgConfig::CMOCKA)
   add_test(NAME harness_${name} COMMAND test_harness_${name})
