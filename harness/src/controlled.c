@@ -15,6 +15,7 @@
  *   output differs from the first schedule's                  → NONDETERMINISTIC
  * A passing schedule costs no snapshot and no schedule string: those are made
  * only for the record that is sent. */
+#include "quiet.h"
 #include "drivers.h"
 #include "strategy.h"
 
@@ -53,14 +54,14 @@ static HARNESS_QUIET CSP_NORETURN void on_panic(const char *msg)
     abort();   /* unreachable: abort from a task does not return */
 }
 
-static void on_task_exit(uint64_t id, csp_duration when)
+static HARNESS_CODE void on_task_exit(uint64_t id, csp_duration when)
 {
     if (id != 1)
         facts.last_other_exit = when;
 }
 
 /* The schedule of the run in progress (or just ended), in both forms. */
-static void put_schedule(harness_record *r)
+static HARNESS_CODE void put_schedule(harness_record *r)
 {
     free(r->schedule);
     free(r->decisions);
@@ -74,7 +75,7 @@ static void put_schedule(harness_record *r)
 static unsigned alarm_run;
 static volatile sig_atomic_t reporting;   /* the first handler to report wins */
 
-static void send_hang_and_exit(void *ucv)
+static HARNESS_CODE void send_hang_and_exit(void *ucv)
 {
     if (reporting)
         for (;;)
@@ -98,7 +99,7 @@ static void send_hang_and_exit(void *ucv)
  * the same run still going: a task is stuck in plain C — report it with its
  * stack (async-signal-unsafe, but the process ends right after), before the
  * parent's SIGQUIT (at the wall bound + 2 s) would. */
-static void on_alarm(int sig, siginfo_t *si, void *ucv)
+static HARNESS_CODE void on_alarm(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     (void)si;
@@ -117,7 +118,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ucv)
     alarm(1);
 }
 
-static void on_quit(int sig, siginfo_t *si, void *ucv)
+static HARNESS_CODE void on_quit(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     (void)si;
@@ -126,7 +127,7 @@ static void on_quit(int sig, siginfo_t *si, void *ucv)
     send_hang_and_exit(csp_debug_current_task() != 0 ? ucv : NULL);
 }
 
-static void install(int sig, void (*fn)(int, siginfo_t *, void *))
+static HARNESS_CODE void install(int sig, void (*fn)(int, siginfo_t *, void *))
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -139,11 +140,11 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 }
 
 /* The crash record of a schedule carries the schedule that crashed. */
-static void crash_extra(harness_record *r) { put_schedule(r); }
+static HARNESS_CODE void crash_extra(harness_record *r) { put_schedule(r); }
 
 /* -------------------------------------------------------------- One run */
 
-static void judge_schedule(harness_record *r, csp_run_end end, const csp_run_stats *stats,
+static HARNESS_CODE void judge_schedule(harness_record *r, csp_run_end end, const csp_run_stats *stats,
                            const char *first_output)
 {
     char msg[sizeof panic_msg + 16];
@@ -184,7 +185,7 @@ static void judge_schedule(harness_record *r, csp_run_end end, const csp_run_sta
 
 /* ---------------------------------------------------------------- Driver */
 
-static void arm_wall_bound(const harness_options *o)
+static HARNESS_CODE void arm_wall_bound(const harness_options *o)
 {
     harness__install_crash_handlers(ca->result_fd, &facts, NULL, crash_extra);
     install(SIGALRM, on_alarm);
@@ -198,13 +199,13 @@ static void arm_wall_bound(const harness_options *o)
     }
 }
 
-static void disarm_wall_bound(void)
+static HARNESS_CODE void disarm_wall_bound(void)
 {
     struct itimerval off = {0};
     setitimer(ITIMER_REAL, &off, NULL);
 }
 
-void harness__controlled_run(const harness_child_args *a)
+HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
 {
     ca = a;
     const harness_options *o = a->o;

@@ -6,6 +6,7 @@
  *
  * Not async-signal-safe (it allocates): the process ends right after, and
  * alarm() bounds it if a lock held at the crash wedges it. */
+#include "quiet.h"
 #include "collect.h"
 
 #include <dlfcn.h>
@@ -23,7 +24,7 @@ static void (*crash_extra)(harness_record *r);
 static char altstack[64 << 10];
 
 /* The base of the module that holds address p, or NULL. */
-static const void *module_of(const void *p)
+static HARNESS_CODE const void *module_of(const void *p)
 {
     Dl_info info;
     return p && dladdr(p, &info) ? info.dli_fbase : NULL;
@@ -35,7 +36,7 @@ static const void *module_of(const void *p)
  * leave out the leading frames of libc (raise, abort) and of the test
  * framework that called it (the module holding cmocka's _fail, if loaded):
  * the first frame shown is the program's. */
-static int abort_stack(void *ucv, uintptr_t *pcs, int max)
+static HARNESS_CODE int abort_stack(void *ucv, uintptr_t *pcs, int max)
 {
     void *raw[64];
     int n = backtrace(raw, 64);
@@ -62,7 +63,7 @@ static int abort_stack(void *ucv, uintptr_t *pcs, int max)
     return k;
 }
 
-static void on_crash(int sig, siginfo_t *si, void *ucv)
+static HARNESS_CODE void on_crash(int sig, siginfo_t *si, void *ucv)
 {
     (void)si;
     if (crash_claim && !crash_claim())
@@ -99,7 +100,7 @@ static void on_crash(int sig, siginfo_t *si, void *ucv)
     _exit(0);
 }
 
-void harness__install_crash_handlers(int fd, const harness_run_facts *f, bool (*claim)(void),
+HARNESS_CODE void harness__install_crash_handlers(int fd, const harness_run_facts *f, bool (*claim)(void),
                                      void (*extra)(harness_record *r))
 {
     crash_fd = fd;

@@ -5,6 +5,7 @@
  *
  * Messages name code by address (harness__pc_token): the parent renders
  * them; nothing here symbolizes. */
+#include "quiet.h"
 #include "collect.h"
 
 #include <dirent.h>
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int count_dir(const char *path)
+static HARNESS_CODE int count_dir(const char *path)
 {
     DIR *d = opendir(path);
     if (!d)
@@ -29,10 +30,10 @@ static int count_dir(const char *path)
     return n;
 }
 
-static int count_fds(void) { return count_dir("/proc/self/fd") - 1; /* the DIR's own */ }
-int harness__count_threads(void) { return count_dir("/proc/self/task"); }
+static HARNESS_CODE int count_fds(void) { return count_dir("/proc/self/fd") - 1; /* the DIR's own */ }
+HARNESS_CODE int harness__count_threads(void) { return count_dir("/proc/self/task"); }
 
-void harness__take_baseline(harness_baseline *base)
+HARNESS_CODE void harness__take_baseline(harness_baseline *base)
 {
     base->fds = count_fds();
     base->threads = harness__count_threads();
@@ -44,7 +45,7 @@ void harness__take_baseline(harness_baseline *base)
 
 /* "fd 5 (pipe:[123]), fd 6 (/tmp/x)" for descriptors beyond the baseline;
  * returns how many there are. */
-static unsigned leaked_fds(const harness_baseline *base, harness_buf *text)
+static HARNESS_CODE unsigned leaked_fds(const harness_baseline *base, harness_buf *text)
 {
     int extra = count_fds() - base->fds;
     if (extra <= 0)
@@ -65,7 +66,7 @@ static unsigned leaked_fds(const harness_baseline *base, harness_buf *text)
 
 /* "3 tasks leaked: 3× chan send "errors" (created by TOKEN); ..." — leaked
  * tasks grouped by what they wait on and where they were made. */
-static void leaked_tasks_text(harness_buf *m, const harness_record *r)
+static HARNESS_CODE void leaked_tasks_text(harness_buf *m, const harness_record *r)
 {
     harness__buf_printf(m, "%u task%s leaked: ", r->leaked_tasks, r->leaked_tasks == 1 ? "" : "s");
     bool *done = calloc(r->ntasks ? r->ntasks : 1, sizeof *done);
@@ -100,7 +101,7 @@ static void leaked_tasks_text(harness_buf *m, const harness_record *r)
     free(done);
 }
 
-void harness__collect_leaks(harness_record *r, const harness_run_facts *f, const char *head,
+HARNESS_CODE void harness__collect_leaks(harness_record *r, const harness_run_facts *f, const char *head,
                             bool ask_running, unsigned leaked_threads)
 {
     harness_buf msg = {0}, extra = {0};
@@ -154,7 +155,7 @@ void harness__collect_leaks(harness_record *r, const harness_run_facts *f, const
     free(extra.buf);
 }
 
-void harness__collect_measurements(harness_record *r, const harness_run_facts *f, bool judge_marks)
+HARNESS_CODE void harness__collect_measurements(harness_record *r, const harness_run_facts *f, bool judge_marks)
 {
     harness_state *s = f->state;
     char msg[256];
@@ -205,7 +206,7 @@ void harness__collect_measurements(harness_record *r, const harness_run_facts *f
 
 /* Unlocked: a task stuck inside printf may hold the stream's lock, and the
  * child ends right after anyway. */
-void harness__flush_program_output(void)
+HARNESS_CODE void harness__flush_program_output(void)
 {
     fflush_unlocked(stdout);
     fflush_unlocked(stderr);

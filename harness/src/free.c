@@ -14,6 +14,7 @@
  *
  * Whoever finishes the run first (monitor, a panicking task, a crash handler)
  * claims `finishing`, judges the run and sends its one record. */
+#include "quiet.h"
 #include "drivers.h"
 
 #include <errno.h>
@@ -36,28 +37,28 @@ static _Atomic csp_duration last_other_exit;   /* last exit of a task other than
 /* In-process runs: set when a task finished the run (panic). */
 static _Atomic int finished_in_task;
 
-static csp_duration wall_now(void)
+static HARNESS_CODE csp_duration wall_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (csp_duration)ts.tv_sec * CSP_SECOND + ts.tv_nsec;
 }
 
-static void sleep_ns(long ns)
+static HARNESS_CODE void sleep_ns(long ns)
 {
     struct timespec ts = { ns / 1000000000, ns % 1000000000 };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
 
-static bool claim(void)
+static HARNESS_CODE bool claim(void)
 {
     int expected = 0;
     return atomic_compare_exchange_strong(&finishing, &expected, 1);
 }
 
 /* Ends the run now with verdict v: the measurements so far, the dump. */
-static void finish_now(harness_verdict v, const char *head, const char *msg, bool ask_running)
+static HARNESS_CODE void finish_now(harness_verdict v, const char *head, const char *msg, bool ask_running)
 {
     harness_record r = {0};
     harness__judge(&r.judged, v, msg);
@@ -69,7 +70,7 @@ static void finish_now(harness_verdict v, const char *head, const char *msg, boo
     harness__record_free(&r);
 }
 
-static void end_process_or_block(void)
+static HARNESS_CODE void end_process_or_block(void)
 {
     if (ca->forked) {
         harness__flush_program_output();
@@ -101,13 +102,13 @@ static HARNESS_QUIET void on_task_exit(uint64_t id, csp_duration when)
         atomic_store(&last_other_exit, when);
 }
 
-static void on_quit(int sig)
+static HARNESS_CODE void on_quit(int sig)
 {
     (void)sig;
     atomic_store(&quit_requested, 1);
 }
 
-static void install_child_signals(void)
+static HARNESS_CODE void install_child_signals(void)
 {
     harness__install_crash_handlers(ca->result_fd, &facts, claim, NULL);
     struct sigaction sa;
@@ -133,14 +134,14 @@ static HARNESS_QUIET void entry_task(void *arg)
 
 #define POLL_NS (2 * 1000 * 1000)
 
-static bool stuck_for_good(const csp_debug_quiet *q)
+static HARNESS_CODE bool stuck_for_good(const csp_debug_quiet *q)
 {
     return q->tasks > 0 && q->running == 0 && q->syscalls == 0 && q->wakeable_timers == 0;
 }
 
 /* Watches the running program until entry returns (true) or the run ends
  * with a verdict (false). */
-static bool monitor_until_entry_returns(void)
+static HARNESS_CODE bool monitor_until_entry_returns(void)
 {
     const harness_options *o = ca->o;
     csp_duration start = wall_now(), last_change = start;
@@ -199,7 +200,7 @@ static bool monitor_until_entry_returns(void)
 
 /* OS threads beyond the tasks and the runtime's own. Task threads that just
  * finished may still be tearing down: asked again for up to 100 ms. */
-static unsigned extra_threads(void)
+static HARNESS_CODE unsigned extra_threads(void)
 {
     int extra = 0;
     for (int tries = 0; tries < 50; tries++) {
@@ -216,7 +217,7 @@ static unsigned extra_threads(void)
 
 /* After entry returned: wait for the others to finish or be provably stuck
  * (bounded by leak_grace), then judge what is left. */
-static void leak_check(void)
+static HARNESS_CODE void leak_check(void)
 {
     csp_duration deadline = wall_now() + ca->o->leak_grace;
     uint64_t last_progress = UINT64_MAX;
@@ -250,7 +251,7 @@ static void leak_check(void)
 
 /* -------------------------------------------------------------- The run */
 
-void harness__free_run(const harness_child_args *a)
+HARNESS_CODE void harness__free_run(const harness_child_args *a)
 {
     ca = a;
     atomic_store(&finishing, 0);

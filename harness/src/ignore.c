@@ -10,6 +10,7 @@
  * not async-signal-safe, and a child under a low descriptor limit may not be
  * able to open the ELF). A function inlined into another is known by the
  * function it was inlined into. */
+#include "quiet.h"
 #include "collect.h"
 
 #include <elfutils/libdwfl.h>
@@ -27,7 +28,7 @@ struct harness_ignore {
     size_t nranges, cap;
 };
 
-static bool name_matches(const harness_ignore *ig, const char *name)
+static HARNESS_CODE bool name_matches(const harness_ignore *ig, const char *name)
 {
     for (const char *const *p = ig->patterns; name && *p; p++)
         if (fnmatch(*p, name, 0) == 0)
@@ -35,7 +36,7 @@ static bool name_matches(const harness_ignore *ig, const char *name)
     return false;
 }
 
-static void add_range(harness_ignore *ig, uintptr_t lo, uintptr_t hi)
+static HARNESS_CODE void add_range(harness_ignore *ig, uintptr_t lo, uintptr_t hi)
 {
     if (ig->nranges == ig->cap) {
         size_t cap = ig->cap ? 2 * ig->cap : 16;
@@ -48,7 +49,7 @@ static void add_range(harness_ignore *ig, uintptr_t lo, uintptr_t hi)
     ig->ranges[ig->nranges++] = (range){ lo, hi };
 }
 
-static int module_symbols(Dwfl_Module *mod, void **userdata, const char *mname, Dwarf_Addr start,
+static HARNESS_CODE int module_symbols(Dwfl_Module *mod, void **userdata, const char *mname, Dwarf_Addr start,
                           void *arg)
 {
     (void)userdata;
@@ -75,7 +76,7 @@ static int module_symbols(Dwfl_Module *mod, void **userdata, const char *mname, 
     return DWARF_CB_OK;
 }
 
-harness_ignore *harness__ignore_make(const char *const *patterns)
+HARNESS_CODE harness_ignore *harness__ignore_make(const char *const *patterns)
 {
     if (!patterns || !patterns[0])
         return NULL;
@@ -99,7 +100,7 @@ harness_ignore *harness__ignore_make(const char *const *patterns)
     return ig;
 }
 
-void harness__ignore_free(harness_ignore *ig)
+HARNESS_CODE void harness__ignore_free(harness_ignore *ig)
 {
     if (!ig)
         return;
@@ -108,7 +109,7 @@ void harness__ignore_free(harness_ignore *ig)
 }
 
 /* pc is a return address (or a fault pc + 1): the call lies just before it. */
-static bool in_ranges(const harness_ignore *ig, uintptr_t pc)
+static HARNESS_CODE bool in_ranges(const harness_ignore *ig, uintptr_t pc)
 {
     for (size_t i = 0; pc && i < ig->nranges; i++)
         if (pc - 1 >= ig->ranges[i].lo && pc - 1 < ig->ranges[i].hi)
@@ -116,7 +117,7 @@ static bool in_ranges(const harness_ignore *ig, uintptr_t pc)
     return false;
 }
 
-bool harness__ignore_matches(const harness_ignore *ig, const csp_debug_task *t)
+HARNESS_CODE bool harness__ignore_matches(const harness_ignore *ig, const csp_debug_task *t)
 {
     if (!ig)
         return false;

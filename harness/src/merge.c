@@ -3,6 +3,7 @@
  * facts that need more than one run (NONDETERMINISTIC across free runs) or
  * the captured log (RACE reports, a test framework's failure text) happen
  * here; nothing re-judges what a driver judged. */
+#include "quiet.h"
 #include "merge.h"
 #include "render.h"
 
@@ -12,7 +13,7 @@
 #include <string.h>
 
 /* The TSan report block of a log (for a RACE dump), or NULL. */
-static char *race_report(const char *log)
+static HARNESS_CODE char *race_report(const char *log)
 {
     const char *w = log ? strstr(log, "WARNING: ThreadSanitizer") : NULL;
     if (!w)
@@ -24,7 +25,7 @@ static char *race_report(const char *log)
 }
 
 /* "data race runtime/x.c:12 in f" from the SUMMARY line, or NULL. */
-static char *race_summary(const char *log)
+static HARNESS_CODE char *race_summary(const char *log)
 {
     const char *s = log ? strstr(log, "SUMMARY: ThreadSanitizer: ") : NULL;
     if (!s)
@@ -34,7 +35,7 @@ static char *race_summary(const char *log)
 }
 
 /* Line [b, e) without a cmocka "[  ERROR   ] --- " style prefix. */
-static char *line_text(const char *b, const char *e)
+static HARNESS_CODE char *line_text(const char *b, const char *e)
 {
     if (*b == '[') {
         const char *close = memchr(b, ']', (size_t)(e - b));
@@ -49,7 +50,7 @@ static char *line_text(const char *b, const char *e)
     return strndup(b, (size_t)(e - b));
 }
 
-char *harness__failure_from_log(const char *log)
+HARNESS_CODE char *harness__failure_from_log(const char *log)
 {
     if (!log)
         return NULL;
@@ -93,7 +94,7 @@ char *harness__failure_from_log(const char *log)
  * leaked: 4× W (created by X)". The child groups leaked tasks by wait and
  * creating address; one call site can be several addresses (an unrolled
  * loop), which only the symbolized text shows to be the same. */
-static char *regroup_leaks(char *msg)
+static HARNESS_CODE char *regroup_leaks(char *msg)
 {
     const char *colon = strstr(msg, " leaked: ");
     if (!colon || strstr(msg, "; ...") || strchr(msg, '\n'))
@@ -138,7 +139,7 @@ static char *regroup_leaks(char *msg)
     return b.buf;
 }
 
-void harness__merge_run(harness_result *r, harness_child_result *c, const harness_options *o,
+HARNESS_CODE void harness__merge_run(harness_result *r, harness_child_result *c, const harness_options *o,
                         const char *entry_name, unsigned run, bool first, harness_verdict extra,
                         const char *extra_msg)
 {

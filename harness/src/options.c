@@ -9,6 +9,7 @@
  *                             entry function's name matches (fnmatch)
  * A bad value refuses the run with a line naming the variable: a silently
  * different run is never made. */
+#include "quiet.h"
 #include "options.h"
 #include "strategy.h"
 
@@ -21,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-harness_options harness_defaults(void)
+HARNESS_CODE harness_options harness_defaults(void)
 {
     return (harness_options){
         .mode = HARNESS_FREE,
@@ -41,7 +42,7 @@ harness_options harness_defaults(void)
 }
 
 static const char *say(char *err, size_t size, const char *fmt, ...) CSP_PRINTF(3, 4);
-static const char *say(char *err, size_t size, const char *fmt, ...)
+static HARNESS_CODE const char *say(char *err, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -50,7 +51,7 @@ static const char *say(char *err, size_t size, const char *fmt, ...)
     return err;
 }
 
-static const char *validate(void (*entry)(void *), const harness_options *o, char *err, size_t size)
+static HARNESS_CODE const char *validate(void (*entry)(void *), const harness_options *o, char *err, size_t size)
 {
     if (!entry)
         return "entry is NULL";
@@ -96,7 +97,7 @@ static const char *validate(void (*entry)(void *), const harness_options *o, cha
     return NULL;
 }
 
-void harness__entry_name(void (*entry)(void *), char *buf, size_t size)
+HARNESS_CODE void harness__entry_name(void (*entry)(void *), char *buf, size_t size)
 {
     /* describe_pc takes a return address and looks one byte back. */
     csp_debug_describe_pc((uintptr_t)entry + 1, buf, size);
@@ -105,7 +106,7 @@ void harness__entry_name(void (*entry)(void *), char *buf, size_t size)
         *at = 0;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
+static HARNESS_CODE bool parse_u64(const char *s, uint64_t *out)
 {
     if (!s || *s < '0' || *s > '9')
         return false;
@@ -119,7 +120,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 }
 
 /* The CHANLAB_* overrides, onto *o. */
-static const char *apply_env(void (*entry)(void *), harness_options *o, char *err, size_t size)
+static HARNESS_CODE const char *apply_env(void (*entry)(void *), harness_options *o, char *err, size_t size)
 {
     const char *only = getenv("CHANLAB_ENTRY");
     const char *replay = getenv("CHANLAB_REPLAY"), *seed = getenv("CHANLAB_SEED");
@@ -183,7 +184,7 @@ static const char *apply_env(void (*entry)(void *), harness_options *o, char *er
     return NULL;
 }
 
-const char *harness__options_resolve(void (*entry)(void *), const harness_options *o,
+HARNESS_CODE const char *harness__options_resolve(void (*entry)(void *), const harness_options *o,
                                      harness_options *out, char *err, size_t size)
 {
     const char *why = validate(entry, o, err, size);

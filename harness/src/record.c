@@ -2,6 +2,7 @@
  * parser of harness_record (record.h). The key table below is the whole
  * wire format: every field of a record has one key, written by
  * harness__record_write and read by harness__record_parse, nothing else. */
+#include "quiet.h"
 #include "record.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@
 
 /* ------------------------------------------------------------------ Buffers */
 
-void harness__buf_putn(harness_buf *b, const char *s, size_t n)
+HARNESS_CODE void harness__buf_putn(harness_buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
@@ -31,9 +32,9 @@ void harness__buf_putn(harness_buf *b, const char *s, size_t n)
     b->buf[b->len] = 0;
 }
 
-void harness__buf_puts(harness_buf *b, const char *s) { harness__buf_putn(b, s, strlen(s)); }
+HARNESS_CODE void harness__buf_puts(harness_buf *b, const char *s) { harness__buf_putn(b, s, strlen(s)); }
 
-void harness__buf_printf(harness_buf *b, const char *fmt, ...)
+HARNESS_CODE void harness__buf_printf(harness_buf *b, const char *fmt, ...)
 {
     char small[512];
     va_list ap;
@@ -56,7 +57,7 @@ void harness__buf_printf(harness_buf *b, const char *fmt, ...)
     free(big);
 }
 
-void harness__buf_escaped(harness_buf *b, const char *s)
+HARNESS_CODE void harness__buf_escaped(harness_buf *b, const char *s)
 {
     char chunk[256];
     size_t k = 0;
@@ -75,7 +76,7 @@ void harness__buf_escaped(harness_buf *b, const char *s)
     harness__buf_putn(b, chunk, k);
 }
 
-int harness__split_fields(char *line, char **fields, int max)
+HARNESS_CODE int harness__split_fields(char *line, char **fields, int max)
 {
     int n = 0;
     char *start = line;
@@ -104,7 +105,7 @@ int harness__split_fields(char *line, char **fields, int max)
     return n;
 }
 
-void harness__write_all(int fd, const char *p, size_t n)
+HARNESS_CODE void harness__write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t k = write(fd, p, n);
@@ -117,7 +118,7 @@ void harness__write_all(int fd, const char *p, size_t n)
     }
 }
 
-void harness__pc_token(harness_buf *b, uintptr_t pc)
+HARNESS_CODE void harness__pc_token(harness_buf *b, uintptr_t pc)
 {
     harness__buf_printf(b, HARNESS_PC_TOKEN_OPEN "%lx%c", (unsigned long)pc, HARNESS_PC_TOKEN_CLOSE);
 }
@@ -155,7 +156,7 @@ static const struct key {
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
-static void write_key(harness_buf *b, const harness_record *r, const struct key *k)
+static HARNESS_CODE void write_key(harness_buf *b, const harness_record *r, const struct key *k)
 {
     const char *p = (const char *)r + k->off;
     switch (k->kind) {
@@ -175,7 +176,7 @@ static void write_key(harness_buf *b, const harness_record *r, const struct key 
     }
 }
 
-static void read_key(harness_record *r, const struct key *k, const char *v)
+static HARNESS_CODE void read_key(harness_record *r, const struct key *k, const char *v)
 {
     char *p = (char *)r + k->off;
     switch (k->kind) {
@@ -191,7 +192,7 @@ static void read_key(harness_record *r, const struct key *k, const char *v)
 
 /* ---------------------------------------------------------------- Tasks */
 
-harness_record_task *harness__record_add_task(harness_record *r, const csp_debug_task *t)
+HARNESS_CODE harness_record_task *harness__record_add_task(harness_record *r, const csp_debug_task *t)
 {
     if ((r->ntasks & (r->ntasks - 1)) == 0) {   /* 0, 1, 2, 4, ...: grow */
         size_t cap = r->ntasks ? 2 * r->ntasks : 1;
@@ -208,7 +209,7 @@ harness_record_task *harness__record_add_task(harness_record *r, const csp_debug
 }
 
 /* task ID NAME STATE WAIT AGE_NS FOREVER IGNORED ADOPTED CREATED_PC PC,PC,... */
-static void write_task(harness_buf *b, const harness_record_task *rt)
+static HARNESS_CODE void write_task(harness_buf *b, const harness_record_task *rt)
 {
     const csp_debug_task *t = &rt->t;
     harness__buf_printf(b, "task\t%llu\t", (unsigned long long)t->id);
@@ -222,7 +223,7 @@ static void write_task(harness_buf *b, const harness_record_task *rt)
     harness__buf_puts(b, "\n");
 }
 
-static void read_task(harness_record *r, char **f, int n)
+static HARNESS_CODE void read_task(harness_record *r, char **f, int n)
 {
     if (n < 11)
         return;
@@ -251,7 +252,7 @@ static void read_task(harness_record *r, char **f, int n)
 
 /* ------------------------------------------------------------ The record */
 
-void harness__record_write(harness_buf *b, const harness_record *r)
+HARNESS_CODE void harness__record_write(harness_buf *b, const harness_record *r)
 {
     const harness_judgement *j = &r->judged;
     if (j->seen) {
@@ -269,7 +270,7 @@ void harness__record_write(harness_buf *b, const harness_record *r)
     harness__buf_puts(b, "end\n");
 }
 
-void harness__record_send(int fd, const harness_record *r)
+HARNESS_CODE void harness__record_send(int fd, const harness_record *r)
 {
     harness_buf b = {0};
     harness__record_write(&b, r);
@@ -278,7 +279,7 @@ void harness__record_send(int fd, const harness_record *r)
     free(b.buf);
 }
 
-void harness__record_parse(char *text, harness_record *r)
+HARNESS_CODE void harness__record_parse(char *text, harness_record *r)
 {
     memset(r, 0, sizeof *r);
     char *save = NULL;
@@ -309,7 +310,7 @@ void harness__record_parse(char *text, harness_record *r)
     }
 }
 
-void harness__record_free(harness_record *r)
+HARNESS_CODE void harness__record_free(harness_record *r)
 {
     harness__judgement_free(&r->judged);
     for (size_t i = 0; i < NKEYS; i++)

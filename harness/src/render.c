@@ -1,12 +1,13 @@
 /* render.c — records into text (render.h). Runs in the parent, which can
  * open the ELF even when the child could not. */
+#include "quiet.h"
 #include "render.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *harness__render_text(const char *s)
+HARNESS_CODE char *harness__render_text(const char *s)
 {
     harness_buf b = {0};
     harness__buf_puts(&b, "");
@@ -33,7 +34,7 @@ char *harness__render_text(const char *s)
     return b.buf;
 }
 
-char *harness__render_dump(const harness_record *r)
+HARNESS_CODE char *harness__render_dump(const harness_record *r)
 {
     if (!r->head && !r->ntasks)
         return NULL;

@@ -5,6 +5,8 @@
  * Free mode: harness_options.schedules runs, each its own child; their
  * outputs are compared (a difference is NONDETERMINISTIC). Controlled mode:
  * one child runs every schedule (controlled.c). */
+#include "quiet.h"
+#include "csp_debug.h"
 #include "merge.h"
 #include "options.h"
 
@@ -13,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void harness_dump(FILE *out) { csp_debug_dump(out); }
+HARNESS_CODE void harness_dump(FILE *out) { csp_debug_dump(out); }
 
-void harness_result_free(harness_result *r)
+HARNESS_CODE void harness_result_free(harness_result *r)
 {
     if (!r)
         return;
@@ -30,7 +32,7 @@ void harness_result_free(harness_result *r)
 }
 
 static int fail_with(harness_result *r, const char *fmt, ...) CSP_PRINTF(2, 3);
-static int fail_with(harness_result *r, const char *fmt, ...)
+static HARNESS_CODE int fail_with(harness_result *r, const char *fmt, ...)
 {
     char msg[640];
     va_list ap;
@@ -44,7 +46,18 @@ static int fail_with(harness_result *r, const char *fmt, ...)
 
 static bool nested;
 
-int harness_run(void (*entry)(void *), void *arg, const harness_options *given, harness_result *r)
+/* The harness's own code, to the runtime's dumps: built as a shared library
+ * of its own, its "chanlab_text" section is not the runtime's (in a static
+ * link they are one section, and registering it again is harmless). */
+extern const char __start_chanlab_text[] __attribute__((visibility("hidden")));
+extern const char __stop_chanlab_text[] __attribute__((visibility("hidden")));
+
+static HARNESS_CODE __attribute__((constructor)) void register_harness_code(void)
+{
+    csp_debug_register_code(__start_chanlab_text, __stop_chanlab_text);
+}
+
+HARNESS_CODE int harness_run(void (*entry)(void *), void *arg, const harness_options *given, harness_result *r)
 {
     if (!r)
         return -1;

@@ -9,6 +9,7 @@
  * waits a bounded time; a thread that does not answer (TSan defers signals
  * until an interceptor runs) is also asked to answer at its next runtime call
  * (csp_debug_stack_request), and is shown without a stack otherwise. */
+#include "quiet.h"
 #include "collect.h"
 
 #include <errno.h>
@@ -65,7 +66,7 @@ static HARNESS_QUIET void stack_signal(int sig, siginfo_t *si, void *ucv)
     errno = saved;
 }
 
-static void install_stack_handler(void)
+static HARNESS_CODE void install_stack_handler(void)
 {
     if (handler_installed)
         return;
@@ -147,14 +148,14 @@ static csp_debug_task snapshot[MAX_TASKS];
 static uintptr_t own_pcs[CSP_DEBUG_MAX_PCS];
 static int own_npcs = -1;
 
-void harness__set_own_stack(const uintptr_t *pcs, int n)
+HARNESS_CODE void harness__set_own_stack(const uintptr_t *pcs, int n)
 {
     for (int i = 0; i < n && i < CSP_DEBUG_MAX_PCS; i++)
         own_pcs[i] = pcs[i];
     own_npcs = n < CSP_DEBUG_MAX_PCS ? n : CSP_DEBUG_MAX_PCS;
 }
 
-void harness__snapshot_tasks(harness_record *r, bool ask_running)
+HARNESS_CODE void harness__snapshot_tasks(harness_record *r, bool ask_running)
 {
     size_t total = csp_debug_tasks(snapshot, MAX_TASKS);
     size_t n = total < MAX_TASKS ? total : MAX_TASKS;

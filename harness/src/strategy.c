@@ -57,6 +57,7 @@
  *    program that ends under every fair schedule is not a livelock, however
  *    long an unfair strategy (PCT's priorities, BYTES' and EXHAUSTIVE's
  *    defaults) could keep it going. */
+#include "quiet.h"
 #include "strategy.h"
 
 #include <errno.h>
@@ -355,7 +356,7 @@ HARNESS_QUIET static size_t strategy_decide(void *ctx, csp_decision_kind kind, s
 
 /* ------------------------------------------------------------ Lifecycle */
 
-void harness__strategy_init(harness_strategy_state *st, const harness_options *o)
+HARNESS_CODE void harness__strategy_init(harness_strategy_state *st, const harness_options *o)
 {
     memset(st, 0, sizeof *st);
     st->strategy = o->strategy;
@@ -371,7 +372,7 @@ void harness__strategy_init(harness_strategy_state *st, const harness_options *o
     st->hooks = (csp_sched_hooks){ st, strategy_decide, strategy_spawned };
 }
 
-void harness__strategy_free(harness_strategy_state *st)
+HARNESS_CODE void harness__strategy_free(harness_strategy_state *st)
 {
     csp_tool_free(st->dec);
     csp_tool_free(st->prefix);
@@ -383,7 +384,7 @@ void harness__strategy_free(harness_strategy_state *st)
     memset(st, 0, sizeof *st);
 }
 
-void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
+HARNESS_CODE void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
 {
     st->run = run;
     st->ndec = 0;
@@ -418,7 +419,7 @@ void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
 
 /* After a run: learn the run length (PCT) and plan the next run (EXHAUSTIVE).
  * Returns false when EXHAUSTIVE has covered its bounded tree. */
-bool harness__strategy_end_run(harness_strategy_state *st)
+HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
 {
     /* The longest run seen so far (PCT's k). The first run replaces the
      * initial guess even when it is shorter. */
@@ -479,7 +480,7 @@ bool harness__strategy_end_run(harness_strategy_state *st)
     return found;
 }
 
-uint64_t harness__strategy_step_limit(const harness_strategy_state *st)
+HARNESS_CODE uint64_t harness__strategy_step_limit(const harness_strategy_state *st)
 {
     return st->max_steps ? st->max_steps + st->fair_steps : 0;
 }
@@ -488,7 +489,7 @@ uint64_t harness__strategy_step_limit(const harness_strategy_state *st)
 
 /* "v1:x:" then the picks separated by '.', a run of n >= 3 equal picks
  * written "PxN" (a busy loop's 20,000 identical decisions stay short). */
-char *harness__schedule_explicit(const harness_strategy_state *st)
+HARNESS_CODE char *harness__schedule_explicit(const harness_strategy_state *st)
 {
     harness_buf b = {0};
     harness__buf_puts(&b, "v1:x:");
@@ -508,7 +509,7 @@ char *harness__schedule_explicit(const harness_strategy_state *st)
     return b.buf;
 }
 
-char *harness__schedule_short(const harness_strategy_state *st)
+HARNESS_CODE char *harness__schedule_short(const harness_strategy_state *st)
 {
     char buf[160];
     if (st->replaying_explicit)
@@ -526,7 +527,7 @@ char *harness__schedule_short(const harness_strategy_state *st)
     }
 }
 
-static bool parse_u64(const char *s, const char *end, uint64_t *out)
+static HARNESS_CODE bool parse_u64(const char *s, const char *end, uint64_t *out)
 {
     if (s == end || *s < '0' || *s > '9')
         return false;
@@ -541,7 +542,7 @@ static bool parse_u64(const char *s, const char *end, uint64_t *out)
 }
 
 /* key=value fields after "v1:random:" / "v1:pct:". */
-static const char *parse_fields(const char *p, harness_strategy_state *st, bool pct)
+static HARNESS_CODE const char *parse_fields(const char *p, harness_strategy_state *st, bool pct)
 {
     bool have_seed = false, have_run = false;
     while (*p) {
@@ -570,7 +571,7 @@ static const char *parse_fields(const char *p, harness_strategy_state *st, bool 
     return NULL;
 }
 
-const char *harness__schedule_parse(const char *s, harness_strategy_state *st)
+HARNESS_CODE const char *harness__schedule_parse(const char *s, harness_strategy_state *st)
 {
     if (!s || strncmp(s, "v1:", 3) != 0)
         return "a schedule starts with \"v1:\"";

@@ -3,6 +3,7 @@
  * log pipes against the wall deadline, asks the child for a dump with
  * SIGQUIT when the deadline passes, SIGKILLs it if it does not answer, and
  * always reaps it. Children die with their parent (PR_SET_PDEATHSIG). */
+#include "quiet.h"
 #include "supervise.h"
 
 #include <errno.h>
@@ -18,14 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static csp_duration mono_now(void)
+static HARNESS_CODE csp_duration mono_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (csp_duration)ts.tv_sec * CSP_SECOND + ts.tv_nsec;
 }
 
-static void drive(const harness_child_args *a)
+static HARNESS_CODE void drive(const harness_child_args *a)
 {
     if (a->o->mode == HARNESS_CONTROLLED)
         harness__controlled_run(a);
@@ -35,7 +36,7 @@ static void drive(const harness_child_args *a)
 
 /* "UndefinedBehaviorSanitizer: store to null pointer at x.c:4" from a log a
  * sanitizer wrote before it ended the program; false if there is none. */
-static bool sanitizer_summary(const char *log, char *msg, size_t size)
+static HARNESS_CODE bool sanitizer_summary(const char *log, char *msg, size_t size)
 {
     const char *s = log ? strstr(log, "SUMMARY: ") : NULL;
     if (!s)
@@ -52,7 +53,7 @@ static bool sanitizer_summary(const char *log, char *msg, size_t size)
     return true;
 }
 
-static void drain_fd(int *fd, harness_buf *into)
+static HARNESS_CODE void drain_fd(int *fd, harness_buf *into)
 {
     char chunk[4096];
     ssize_t k = read(*fd, chunk, sizeof chunk);
@@ -68,13 +69,13 @@ static void drain_fd(int *fd, harness_buf *into)
     }
 }
 
-static void judged_by_supervisor(harness_child_result *out, harness_verdict v, const char *msg)
+static HARNESS_CODE void judged_by_supervisor(harness_child_result *out, harness_verdict v, const char *msg)
 {
     harness__judge(&out->rec.judged, v, msg);
 }
 
 /* The child's side: becomes the run, never returns. */
-static CSP_NORETURN void child(const harness_child_args *a, pid_t parent, int res[2], int log[2])
+static HARNESS_CODE CSP_NORETURN void child(const harness_child_args *a, pid_t parent, int res[2], int log[2])
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the child ends with its parent, even one killed outright */
     if (getppid() != parent)
@@ -99,7 +100,7 @@ static CSP_NORETURN void child(const harness_child_args *a, pid_t parent, int re
     _exit(0);
 }
 
-static void run_forked(const harness_child_args *a, harness_child_result *out)
+static HARNESS_CODE void run_forked(const harness_child_args *a, harness_child_result *out)
 {
     const harness_options *o = a->o;
     int res[2] = { -1, -1 }, log[2] = { -1, -1 };
@@ -213,7 +214,7 @@ no_pipes:
 }
 
 /* One run in this process: the record goes through a memory file. */
-static void run_in_process(const harness_child_args *a, harness_child_result *out)
+static HARNESS_CODE void run_in_process(const harness_child_args *a, harness_child_result *out)
 {
     int fd = memfd_create("harness-records", MFD_CLOEXEC);
     if (fd < 0) {
@@ -236,7 +237,7 @@ static void run_in_process(const harness_child_args *a, harness_child_result *ou
         judged_by_supervisor(out, HARNESS_CRASH, "harness: the in-process run left no complete record");
 }
 
-void harness__supervise(const harness_child_args *a, harness_child_result *out)
+HARNESS_CODE void harness__supervise(const harness_child_args *a, harness_child_result *out)
 {
     memset(out, 0, sizeof *out);
     if (a->o->in_process)
@@ -245,7 +246,7 @@ void harness__supervise(const harness_child_args *a, harness_child_result *out)
         run_forked(a, out);
 }
 
-void harness__child_result_free(harness_child_result *c)
+HARNESS_CODE void harness__child_result_free(harness_child_result *c)
 {
     harness__record_free(&c->rec);
     free(c->log);

@@ -9,6 +9,7 @@
  * TSAN_OPTIONS in the environment still overrides these. A program that
  * links the harness and defines its own __tsan_default_options gets a
  * duplicate-symbol error: set TSAN_OPTIONS instead. */
+#include "quiet.h"
 #include "state.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -23,7 +24,7 @@
 const char *__tsan_default_options(void);
 void __tsan_on_report(void *report);
 
-const char *__tsan_default_options(void)
+HARNESS_CODE const char *__tsan_default_options(void)
 {
     return "suppress_equal_stacks=0:suppress_equal_addresses=0:exitcode=0:"
            "die_after_fork=0:report_signal_unsafe=0:history_size=4";
@@ -42,7 +43,7 @@ HARNESS_QUIET void __tsan_on_report(void *report)
 #ifdef HARNESS_TSAN
 #include <pthread.h>
 
-static void *nothing(void *arg) { return arg; }
+static HARNESS_CODE void *nothing(void *arg) { return arg; }
 #endif
 
 /* TSan starts a background thread at the first pthread_create: start it
@@ -50,7 +51,7 @@ static void *nothing(void *arg) { return arg; }
  * llvm-symbolizer, started at the first report, is not warmed up: that costs
  * about a second per forked run; a run with a report does not count leaked
  * descriptors instead — evidence.c.) */
-void harness__sanitizer_warmup(void)
+HARNESS_CODE void harness__sanitizer_warmup(void)
 {
 #ifdef HARNESS_TSAN
     pthread_t t;
@@ -60,7 +61,7 @@ void harness__sanitizer_warmup(void)
 }
 
 /* True when this build reports races (for callers that expect RACE). */
-bool harness_detects_races(void)
+HARNESS_CODE bool harness_detects_races(void)
 {
 #ifdef HARNESS_TSAN
     return true;

@@ -1,5 +1,6 @@
 /* verdict.c — verdict names, their severity (the precedence documented in
  * harness.h) and judgements (verdict.h). */
+#include "quiet.h"
 #include "verdict.h"
 
 #include <stdlib.h>
@@ -19,12 +20,12 @@ static const int severity[HARNESS_VERDICT_COUNT] = {
     [HARNESS_PANIC] = 9, [HARNESS_CRASH] = 10,
 };
 
-const char *harness_verdict_name(harness_verdict v)
+HARNESS_CODE const char *harness_verdict_name(harness_verdict v)
 {
     return (unsigned)v < HARNESS_VERDICT_COUNT ? verdict_names[v] : "?";
 }
 
-int harness_verdict_parse(const char *name)
+HARNESS_CODE int harness_verdict_parse(const char *name)
 {
     for (int v = 0; name && v < HARNESS_VERDICT_COUNT; v++)
         if (strcasecmp(name, verdict_names[v]) == 0)
@@ -32,7 +33,7 @@ int harness_verdict_parse(const char *name)
     return -1;
 }
 
-bool harness_verdict_more_severe(harness_verdict a, harness_verdict b)
+HARNESS_CODE bool harness_verdict_more_severe(harness_verdict a, harness_verdict b)
 {
     if ((unsigned)a >= HARNESS_VERDICT_COUNT)
         return false;
@@ -41,7 +42,7 @@ bool harness_verdict_more_severe(harness_verdict a, harness_verdict b)
     return severity[a] > severity[b];
 }
 
-void harness__judge(harness_judgement *j, harness_verdict v, const char *msg)
+HARNESS_CODE void harness__judge(harness_judgement *j, harness_verdict v, const char *msg)
 {
     if ((unsigned)v >= HARNESS_VERDICT_COUNT)
         return;
@@ -54,7 +55,7 @@ void harness__judge(harness_judgement *j, harness_verdict v, const char *msg)
     }
 }
 
-void harness__judge_merge(harness_judgement *j, const harness_judgement *src)
+HARNESS_CODE void harness__judge_merge(harness_judgement *j, const harness_judgement *src)
 {
     if (!src->seen)
         return;
@@ -62,13 +63,13 @@ void harness__judge_merge(harness_judgement *j, const harness_judgement *src)
     j->seen |= src->seen;
 }
 
-void harness__judge_set_message(harness_judgement *j, char *message)
+HARNESS_CODE void harness__judge_set_message(harness_judgement *j, char *message)
 {
     free(j->message);
     j->message = message;
 }
 
-void harness__judgement_free(harness_judgement *j)
+HARNESS_CODE void harness__judgement_free(harness_judgement *j)
 {
     free(j->message);
     memset(j, 0, sizeof *j);

@@ -135,6 +135,10 @@ void csp_debug_print_task(FILE *out, const csp_debug_task *t, csp_duration age);
  * or a tool's that registered its code (the harness) — whatever the
  * function is called or where its file lies. */
 bool csp_debug_library_pc(uintptr_t pc);
+/* A tool built as a library of its own registers its code: [lo, hi) is then
+ * chanlab's code to dumps and leak reports (the harness registers its
+ * "chanlab_text" section; see CSP_TOOL_CODE in csp_tool.h). At most 8. */
+void csp_debug_register_code(const void *lo, const void *hi);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,12 @@
  *  - csp_tool_acquire/csp_tool_release add a happens-before edge that TSan
  *    sees (Go's race detector's acquire/release); nothing else a tool does is
  *    an edge.
+ *  - CSP_TOOL_CODE on a function puts it in the section "chanlab_text",
+ *    which is how dumps and leak reports tell chanlab's frames from the
+ *    program's: by address, never by a function's name or its file's path.
+ *    Every function of the runtime and of the harness carries it; a tool
+ *    linked as a shared library of its own registers its section's bounds
+ *    with csp_debug_register_code (csp_debug.h).
  *  - csp_tool_alloc/realloc/free: memory made with TSan's access tracking off
  *    (zeroed; they abort when out of memory), for state written in one task's
  *    context and freed in another's.
@@ -44,6 +50,12 @@
 #else
 #define CSP_TOOL_QUIET
 #endif
+#endif
+
+#if defined(__clang__) || defined(__GNUC__)
+#define CSP_TOOL_CODE __attribute__((section("chanlab_text")))
+#else
+#define CSP_TOOL_CODE
 #endif
 
 #ifdef CSP_TSAN

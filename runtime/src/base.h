@@ -25,13 +25,15 @@
 #endif
 #endif
 
-/* Every runtime function carries CSP_RT. In a TSan build under clang it
+/* Every runtime function carries CSP_RT. It puts the function in chanlab's
+ * code section (CSP_TOOL_CODE: dumps drop library frames by address). In a
+ * TSan build under clang it
  * removes all instrumentation, function entry and exit included: TSan calls
  * into the runtime from its own report path (__tsan_on_report), where an
  * instrumented entry can deadlock on TSan's trace lock, and runtime frames
  * have no place in a race report anyway. Elsewhere it only keeps TSan out
  * (ASan and UBSan still check the runtime). */
-#define CSP_RT CSP_TOOL_QUIET
+#define CSP_RT CSP_TOOL_QUIET CSP_TOOL_CODE
 
 /* Allocations the runtime makes for itself. Under TSan they are made with
  * TSan's access tracking off: an object a task allocates and the scheduler

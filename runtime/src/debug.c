@@ -188,11 +188,4 @@ CSP_RT bool csp_debug_describe_pc(uintptr_t pc, char *buf, size_t size)
 
 CSP_RT void csp_debug_dump(FILE *out) { csp__dump_tasks(out); }
 
-/* TEMPORARY until the address-range registry lands: by symbol. */
-CSP_RT bool csp_debug_library_pc(uintptr_t pc)
-{
-    csp_frame_info f;
-    csp__symbolize(pc, false, &f);
-    return strstr(f.file, "runtime/src/") != NULL || strstr(f.file, "harness/src/") != NULL ||
-           strncmp(f.func, "csp_", 4) == 0 || strncmp(f.func, "harness__", 9) == 0;
-}
+CSP_RT bool csp_debug_library_pc(uintptr_t pc) { return csp__library_pc(pc, false); }

@@ -59,7 +59,8 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
  * registers, MXCSR and the x87 control word on the current stack, stores the
  * stack pointer in *save_sp, and resumes the context saved at new_sp. */
 __asm__(
-    ".text\n"
+    /* chanlab's code section, as every runtime function (CSP_RT). */
+    ".pushsection chanlab_text,\"ax\",@progbits\n"
     ".globl csp__fiber_switch\n"
     ".type csp__fiber_switch,@function\n"
     "csp__fiber_switch:\n"
@@ -93,7 +94,8 @@ __asm__(
     "    movq %r12, %rdi\n"
     "    callq *%r13\n"
     "    ud2\n"
-    ".size csp__fiber_trampoline, .-csp__fiber_trampoline\n");
+    ".size csp__fiber_trampoline, .-csp__fiber_trampoline\n"
+    ".popsection\n");
 void csp__fiber_switch(void **save_sp, void *new_sp);
 void csp__fiber_trampoline(void);
 #define HAVE_FIBERS 1

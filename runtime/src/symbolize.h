@@ -15,11 +15,23 @@ typedef struct {
     int line;
 } csp_frame_info;
 
-/* pc is a return address (looked up at pc - 1) unless exact. False when
- * nothing at all is known about pc (the fields then hold "?" and 0x...). */
+/* Frames one pc stands for once inlining is undone: out[0] the innermost
+ * function (where pc really is), then each function it was inlined into,
+ * with the call site's line. */
+#define CSP_MAX_INLINE 8
+
+/* pc is a return address (looked up at pc - 1) unless exact. Returns the
+ * number of frames filled (at most max), 0 when nothing at all is known
+ * about pc (out[0] then holds "0x..." in "?"). */
+int csp__symbolize_frames(uintptr_t pc, bool exact, csp_frame_info *out, int max);
+/* The innermost frame only; false when nothing is known about pc. */
 bool csp__symbolize(uintptr_t pc, bool exact, csp_frame_info *out);
 
-/* "    FUNC at FILE:LINE" per frame, leading runtime frames left out. */
+/* True when pc lies in chanlab's own code (csp_debug_library_pc). */
+bool csp__library_pc(uintptr_t pc, bool exact);
+
+/* "    FUNC at FILE:LINE" per frame (inlined calls expanded), leading
+ * library frames left out, ending where library code starts again. */
 void csp__print_stack(FILE *out, const uintptr_t *pcs, int n);
 /* "created by FUNC at FILE:LINE" for csp_go's return address. */
 void csp__print_created_by(FILE *out, uintptr_t pc);

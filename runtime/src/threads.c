@@ -167,7 +167,7 @@ static CSP_RT void threads_spawn(csp_task *t)
 static _Atomic int supervised;
 static volatile sig_atomic_t quit_requested;
 
-static void on_sigquit(int sig)
+static CSP_RT void on_sigquit(int sig)
 {
     (void)sig;
     quit_requested = 1;
