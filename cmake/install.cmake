@@ -61,6 +61,11 @@ function(chanlab_installed_library name target)
   set_target_properties(chanlab_${name}_shared PROPERTIES
     VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION}
     INSTALL_RPATH "$ORIGIN")
+  # Only the public API is exported (cmake/chanlab.map): a program cannot
+  # bind to csp__/harness__ internals that the next release may change.
+  target_link_options(chanlab_${name}_shared PRIVATE
+    "LINKER:--version-script=${CMAKE_CURRENT_LIST_DIR}/chanlab.map")
+  set_property(TARGET chanlab_${name}_shared APPEND PROPERTY LINK_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/chanlab.map)
 endfunction()
 
 chanlab_installed_library(csp csp)
