@@ -90,55 +90,6 @@ HARNESS_CODE char *harness__failure_from_log(const char *log)
     return NULL;
 }
 
-/* "4 tasks leaked: 2× W (created by X); 2× W (created by X)" → "4 tasks
- * leaked: 4× W (created by X)". The child groups leaked tasks by wait and
- * creating address; one call site can be several addresses (an unrolled
- * loop), which only the symbolized text shows to be the same. */
-static HARNESS_CODE char *regroup_leaks(char *msg)
-{
-    const char *colon = strstr(msg, " leaked: ");
-    if (!colon || strstr(msg, "; ...") || strchr(msg, '\n'))
-        return msg;
-    const char *body = colon + strlen(" leaked: ");
-    enum { MAXG = 8 };
-    const char *rest[MAXG];
-    size_t len[MAXG];
-    long count[MAXG];
-    int ng = 0;
-    const char *p = body;
-    while (*p) {
-        char *end;
-        long n = strtol(p, &end, 10);
-        if (end == p || strncmp(end, "\xc3\x97 ", 3) != 0)
-            break;   /* tickers, threads, descriptors: kept as they are */
-        const char *r = end + 3;
-        const char *semi = strstr(r, "; ");
-        size_t l = semi ? (size_t)(semi - r) : strlen(r);
-        int k = 0;
-        while (k < ng && !(len[k] == l && memcmp(rest[k], r, l) == 0))
-            k++;
-        if (k == ng) {
-            if (ng == MAXG)
-                return msg;
-            rest[ng] = r;
-            len[ng] = l;
-            count[ng++] = 0;
-        }
-        count[k] += n;
-        p = semi ? semi + 2 : r + l;
-    }
-    harness_buf b = {0};
-    harness__buf_putn(&b, msg, (size_t)(body - msg));
-    for (int k = 0; k < ng; k++) {
-        harness__buf_printf(&b, "%s%ld\xc3\x97 ", k ? "; " : "", count[k]);
-        harness__buf_putn(&b, rest[k], len[k]);
-    }
-    if (*p)
-        harness__buf_printf(&b, "%s%s", ng ? "; " : "", p);
-    free(msg);
-    return b.buf;
-}
-
 HARNESS_CODE void harness__merge_run(harness_result *r, harness_child_result *c, const harness_options *o,
                         const char *entry_name, unsigned run, bool first, harness_verdict extra,
                         const char *extra_msg)
@@ -160,7 +111,7 @@ HARNESS_CODE void harness__merge_run(harness_result *r, harness_child_result *c,
         message = harness__failure_from_log(c->log);
     }
     if (!message)
-        message = regroup_leaks(harness__render_text(j.message ? j.message : ""));
+        message = harness__render_message(rec, j.message ? j.message : "");
     if (!dump)
         dump = harness__render_dump(rec);
 

@@ -12,7 +12,8 @@
  * tests/test_record.c round-trips every field.
  *
  * Messages may name code by address: harness__pc_token() writes a token the
- * renderer replaces with "FUNC at FILE:LINE" (the child never symbolizes:
+ * renderer replaces with "FUNC at FILE:LINE", and HARNESS_LEAKS_TOKEN stands
+ * for the record's leaked tasks, grouped (the child never symbolizes:
  * libdw is not async-signal-safe, and a child under a low descriptor limit
  * may not be able to open the ELF). */
 #ifndef HARNESS_RECORD_H
@@ -44,6 +45,10 @@ void harness__write_all(int fd, const char *p, size_t n);
 void harness__pc_token(harness_buf *b, uintptr_t pc);
 #define HARNESS_PC_TOKEN_OPEN "\x1b[pc:"
 #define HARNESS_PC_TOKEN_CLOSE ']'
+/* Where a message lists its record's leaked tasks: the renderer groups them
+ * by what they wait on and where they were made, once symbolized (one call
+ * site can be several addresses: an unrolled loop). */
+#define HARNESS_LEAKS_TOKEN "\x1b[leaks]"
 
 /* ------------------------------------------------------------ A record */
 

@@ -7,8 +7,9 @@
 
 #include "record.h"
 
-/* s with every pc token replaced by "FUNC at FILE:LINE" (malloc'd). */
-char *harness__render_text(const char *s);
+/* A message of r: every pc token replaced by "FUNC at FILE:LINE", the
+ * leaks token by r's leaked tasks in groups (malloc'd). */
+char *harness__render_message(const harness_record *r, const char *s);
 /* The dump of r (head, then every task; ignored ones marked), or NULL when
  * the record has none. */
 char *harness__render_dump(const harness_record *r);
