@@ -107,21 +107,27 @@ HARNESS_QUIET void harness_resource_exhausted(const char *what)
     spin_unlock(s);
 }
 
-/* Under the spinlock. The name pointer identifies the gauge; equal strings
- * at different addresses are the same gauge too. */
-static HARNESS_QUIET harness_gauge *gauge_find(harness_state *s, const char *name)
+/* Under the spinlock. The entry called `name` of a table of n entries of
+ * `size` bytes, each starting with its name (harness_gauge, harness_markrec);
+ * the first free entry is claimed for a new name; NULL when the table is
+ * full. Equal strings at different addresses are the same entry. */
+static HARNESS_QUIET void *named_entry(void *table, size_t size, int n, const char *name)
 {
-    for (int i = 0; i < HARNESS_MAX_GAUGES; i++) {
-        harness_gauge *g = &s->gauges[i];
-        if (!g->name) {
-            g->name = name;
-            return g;
+    for (int i = 0; i < n; i++) {
+        const char **entry_name = (const char **)((char *)table + (size_t)i * size);
+        if (!*entry_name) {
+            *entry_name = name;
+            return entry_name;
         }
-        if (g->name == name || strcmp(g->name, name) == 0)
-            return g;
+        if (*entry_name == name || strcmp(*entry_name, name) == 0)
+            return entry_name;
     }
     return NULL;
 }
+#define gauge_find(s, name) \
+    ((harness_gauge *)named_entry((s)->gauges, sizeof(harness_gauge), HARNESS_MAX_GAUGES, (name)))
+#define mark_find(s, name) \
+    ((harness_markrec *)named_entry((s)->marks, sizeof(harness_markrec), HARNESS_MAX_MARKS, (name)))
 
 HARNESS_QUIET void harness_gauge_enter(const char *gauge)
 {
@@ -160,20 +166,6 @@ HARNESS_QUIET void harness_gauge_bound(const char *gauge, long max)
     if (g)
         g->bound = max;
     spin_unlock(s);
-}
-
-static HARNESS_QUIET harness_markrec *mark_find(harness_state *s, const char *name)
-{
-    for (int i = 0; i < HARNESS_MAX_MARKS; i++) {
-        harness_markrec *m = &s->marks[i];
-        if (!m->name) {
-            m->name = name;
-            return m;
-        }
-        if (m->name == name || strcmp(m->name, name) == 0)
-            return m;
-    }
-    return NULL;
 }
 
 HARNESS_QUIET void harness_mark(const char *mark)

@@ -97,11 +97,7 @@ HARNESS_QUIET static void record(harness_strategy_state *st, csp_decision_kind k
 {
     if (st->ndec == st->capdec) {
         st->capdec = st->capdec ? 2 * st->capdec : 256;
-        st->dec = csp_tool_realloc(st->dec, st->capdec * sizeof *st->dec);
-        if (!st->dec) {
-            fprintf(stderr, "harness: out of memory recording decisions\n");
-            abort();
-        }
+        st->dec = csp_tool_realloc(st->dec, st->capdec * sizeof *st->dec);   /* aborts when out of memory */
     }
     st->dec[st->ndec++] = (harness_decision){
         .pick = (uint32_t)pick, .n = (uint32_t)n,
@@ -119,8 +115,6 @@ HARNESS_QUIET static int64_t *prio_slot(harness_strategy_state *st, uint64_t id)
         while (n <= id)
             n *= 2;
         int64_t *p = csp_tool_realloc(st->prio, n * sizeof *p);
-        if (!p)
-            abort();
         for (size_t i = st->nprio; i < n; i++)
             p[i] = 0;
         st->prio = p;
@@ -141,8 +135,6 @@ HARNESS_QUIET static void fair_grow(harness_strategy_state *st, uint64_t id)
     uint64_t *a[3] = { st->streak, st->at, st->last_ran };
     for (int k = 0; k < 3; k++) {
         a[k] = csp_tool_realloc(a[k], n * sizeof *a[k]);
-        if (!a[k])
-            abort();
         for (size_t i = st->nfair; i < n; i++)
             a[k][i] = 0;
     }
@@ -435,8 +427,6 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
     unsigned preempt = 0, choices = 0;
     unsigned *pre_before = csp_tool_alloc((st->ndec + 1) * sizeof *pre_before);
     unsigned *cho_before = csp_tool_alloc((st->ndec + 1) * sizeof *cho_before);
-    if (!pre_before || !cho_before)
-        abort();
     for (size_t i = 0; i < st->ndec; i++) {
         const harness_decision *d = &st->dec[i];
         pre_before[i] = preempt;
@@ -463,8 +453,6 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
             if (st->capprefix < i + 1) {
                 st->capprefix = 2 * (i + 1);
                 st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
-                if (!st->prefix)
-                    abort();
             }
             memcpy(st->prefix, st->dec, i * sizeof *st->dec);
             st->prefix[i] = *d;
@@ -595,8 +583,6 @@ HARNESS_CODE const char *harness__schedule_parse(const char *s, harness_strategy
             while (st->nprefix + reps > st->capprefix) {
                 st->capprefix = st->capprefix ? 2 * st->capprefix : 256;
                 st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
-                if (!st->prefix)
-                    return "out of memory";
             }
             for (uint64_t k = 0; k < reps; k++)
                 st->prefix[st->nprefix++] = (harness_decision){ .pick = (uint32_t)v };

@@ -120,9 +120,9 @@ CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
     if (elem_size > ((size_t)1 << 30) || (cap && slot > SIZE_MAX / 2 / cap))
         csp_panic("makechan: size out of range (elem_size %zu, cap %zu, chan \"%s\")",
                   elem_size, cap, name ? name : "chan");
-    csp_chan *c = csp__alloc(sizeof *c);
-    if (!c || (cap && !(c->buf = csp__alloc((cap) * (slot)))))
-        csp_panic("makechan: out of memory (elem_size %zu, cap %zu)", elem_size, cap);
+    csp_chan *c = csp__alloc(sizeof *c);   /* csp__alloc aborts when out of memory */
+    if (cap)
+        c->buf = csp__alloc(cap * slot);
     c->elem_size = elem_size;
     c->cap = cap;
     c->slot_size = slot;
@@ -545,8 +545,6 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
         chans = csp__alloc(n * sizeof *chans);
         readyv = csp__alloc(n * sizeof *readyv);
         ws = csp__alloc(n * sizeof *ws);
-        if (!chans || !readyv || !ws)
-            csp_panic("csp_select: out of memory for %zu cases", n);
     }
     struct lockset ls = { chans, lock_order(cases, n, chans) };
     int result;

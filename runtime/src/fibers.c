@@ -487,15 +487,6 @@ static CSP_RT int fibers_stack_of(csp_task *t, uintptr_t *pcs, int max)
     return 1 + csp__walk_frames((uintptr_t *)sp[6], t->stack_lo, t->stack_hi, pcs + 1, max - 1, 0);
 }
 
-static CSP_RT CSP_NORETURN void fibers_panic(const char *msg)
-{
-    fflush(stdout);
-    fprintf(stderr, "panic: %s\n\n", msg);
-    csp__dump_tasks(stderr);
-    fflush(stderr);
-    abort();
-}
-
 const csp_backend csp__fibers_backend = {
     .name = "fibers",
     .current = fibers_current,
@@ -510,7 +501,7 @@ const csp_backend csp__fibers_backend = {
     .timer_foreach = fibers_timer_foreach,
     .choose = fibers_choose,
     .stack_of = fibers_stack_of,
-    .panic = fibers_panic,
+    .panic = csp__panic_abort,
 };
 
 /* ------------------------------------------------------------ The loop */

@@ -325,6 +325,9 @@ uint64_t csp__rand(csp_task *t);
 
 /* Panic with the message already formatted. */
 CSP_NORETURN void csp__panic_msg(const char *msg);
+/* What a plain program does on a panic, with either backend (its `panic`):
+ * "panic: MSG", the all-task dump, abort. */
+CSP_NORETURN void csp__panic_abort(const char *msg);
 
 /* Channel operations used by timers: nonblocking, no race annotations. */
 bool csp__chan_try_send_timer(csp_chan *c, const void *elem);

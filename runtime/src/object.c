@@ -17,6 +17,17 @@ static csp_object **fork_locked;   /* prepare → parent/child */
 static size_t fork_nlocked;
 static uint64_t current_run, run_counter;
 
+/* Under objects_lock. */
+static CSP_RT void unlink_locked(csp_object *o)
+{
+    if (o->obj_prev)
+        o->obj_prev->obj_next = o->obj_next;
+    else
+        objects_head = o->obj_next;
+    if (o->obj_next)
+        o->obj_next->obj_prev = o->obj_prev;
+}
+
 CSP_RT void csp__object_register(csp_object *o)
 {
     csp_lock_acquire(&objects_lock);
@@ -32,12 +43,7 @@ CSP_RT void csp__object_register(csp_object *o)
 CSP_RT void csp__object_unregister(csp_object *o)
 {
     csp_lock_acquire(&objects_lock);
-    if (o->obj_prev)
-        o->obj_prev->obj_next = o->obj_next;
-    else
-        objects_head = o->obj_next;
-    if (o->obj_next)
-        o->obj_next->obj_prev = o->obj_prev;
+    unlink_locked(o);
     csp_lock_release(&objects_lock);
 }
 
@@ -55,12 +61,7 @@ CSP_RT void csp__objects_end_run(void)
     while (o) {
         csp_object *next = o->obj_next;
         if (o->run == current_run && current_run) {
-            if (o->obj_prev)
-                o->obj_prev->obj_next = o->obj_next;
-            else
-                objects_head = o->obj_next;
-            if (o->obj_next)
-                o->obj_next->obj_prev = o->obj_prev;
+            unlink_locked(o);
             o->obj_next = doomed;
             doomed = o;
         }

@@ -36,8 +36,6 @@ CSP_RT csp_waitgroup *csp_wg_make(void)
 {
     csp__self();
     csp_waitgroup *wg = csp__alloc(sizeof *wg);
-    if (!wg)
-        csp_panic("csp_wg_make: out of memory");
     wg->obj.queues[0] = &wg->waiters;
     wg->obj.destroy = object_free;
     csp__object_register(&wg->obj);
@@ -119,8 +117,6 @@ CSP_RT csp_mutex *csp_mutex_make(const char *name)
 {
     csp__self();
     csp_mutex *m = csp__alloc(sizeof *m);
-    if (!m)
-        csp_panic("csp_mutex_make: out of memory");
     m->name = name ? name : "mutex";
     m->obj.queues[0] = &m->waiters;
     m->obj.destroy = object_free;

@@ -105,10 +105,6 @@ CSP_RT void csp__registry_after_fork_child(csp_task *self)
 CSP_RT csp_task *csp__task_alloc(const char *name)
 {
     csp_task *t = csp__alloc(sizeof *t);
-    if (!t) {
-        fprintf(stderr, "chanlab runtime: out of memory allocating a task\n");
-        abort();
-    }
     t->id = atomic_fetch_add(&next_task_id, 1);
     t->name = name ? name : "task";
     t->rng = 0x9e3779b97f4a7c15ull ^ (t->id * 0xbf58476d1ce4e5b9ull) ^
@@ -357,6 +353,15 @@ CSP_RT void csp__dump_tasks(FILE *out)
         fprintf(out, "... and %zu more tasks\n", total - n);
     fflush(out);
     csp_lock_release(&dump_lock);
+}
+
+CSP_RT CSP_NORETURN void csp__panic_abort(const char *msg)
+{
+    fflush(stdout);
+    fprintf(stderr, "panic: %s\n\n", msg);
+    csp__dump_tasks(stderr);
+    fflush(stderr);
+    abort();
 }
 
 /* ------------------------------------------------------------------ Panics */

@@ -457,14 +457,6 @@ static CSP_RT void threads_timer_foreach(void (*fn)(const csp_timer *tm, void *a
 
 /* ------------------------------------------------------------------ Panic */
 
-static CSP_RT CSP_NORETURN void threads_panic(const char *msg)
-{
-    fflush(stdout);
-    fprintf(stderr, "panic: %s\n\n", msg);
-    csp__dump_tasks(stderr);
-    fflush(stderr);
-    abort();
-}
 
 /* ------------------------------------------------------------------- Fork */
 
@@ -527,5 +519,5 @@ const csp_backend csp__threads_backend = {
     .timer_disarm = threads_timer_disarm,
     .timer_foreach = threads_timer_foreach,
     .choose = threads_choose,
-    .panic = threads_panic,
+    .panic = csp__panic_abort,
 };

@@ -36,8 +36,6 @@ CSP_RT void csp__timer_free(csp_timer *tm) { csp__free(tm); }
 static CSP_RT csp_timer *timer_new(csp_duration d, csp_duration period, uintptr_t pc)
 {
     csp_timer *tm = csp__alloc(sizeof *tm);
-    if (!tm)
-        csp_panic("timer: out of memory");
     tm->kind = CSP_TIMER_CHAN;
     tm->heap_index = -1;
     tm->when = csp__backend->now() + (d > 0 ? d : 0);
@@ -46,15 +44,25 @@ static CSP_RT csp_timer *timer_new(csp_duration d, csp_duration period, uintptr_
     return tm;
 }
 
-CSP_RT __attribute__((noinline)) csp_chan *csp_after(csp_duration d)
+/* A timer channel (capacity 1) whose timer is armed: csp_after's (period 0)
+ * or csp_tick's (period d, lives as long as the program). pc: the caller's
+ * return address, which leak reports name. */
+static CSP_RT csp_chan *armed_timer_chan(csp_duration d, csp_duration period, const char *name,
+                                         uintptr_t pc)
 {
-    csp__self();
-    csp_chan *c = csp_chan_make(sizeof(csp_duration), 1, "time.After");
-    csp_timer *tm = timer_new(d, 0, (uintptr_t)__builtin_return_address(0));
+    csp_chan *c = csp_chan_make(sizeof(csp_duration), 1, name);
+    csp_timer *tm = timer_new(d, period, pc);
     tm->chan = c;
+    tm->program_lifetime = period > 0;
     csp__chan_set_timer(c, tm);
     csp__backend->timer_arm(tm);
     return c;
+}
+
+CSP_RT __attribute__((noinline)) csp_chan *csp_after(csp_duration d)
+{
+    csp__self();
+    return armed_timer_chan(d, 0, "time.After", (uintptr_t)__builtin_return_address(0));
 }
 
 CSP_RT __attribute__((noinline)) csp_chan *csp_tick(csp_duration d)
@@ -62,13 +70,7 @@ CSP_RT __attribute__((noinline)) csp_chan *csp_tick(csp_duration d)
     csp__self();
     if (d <= 0)
         return NULL;
-    csp_chan *c = csp_chan_make(sizeof(csp_duration), 1, "time.Tick");
-    csp_timer *tm = timer_new(d, d, (uintptr_t)__builtin_return_address(0));
-    tm->chan = c;
-    tm->program_lifetime = true;
-    csp__chan_set_timer(c, tm);
-    csp__backend->timer_arm(tm);
-    return c;
+    return armed_timer_chan(d, d, "time.Tick", (uintptr_t)__builtin_return_address(0));
 }
 
 CSP_RT __attribute__((noinline)) csp_ticker *csp_ticker_make(csp_duration d)
@@ -77,8 +79,6 @@ CSP_RT __attribute__((noinline)) csp_ticker *csp_ticker_make(csp_duration d)
     if (d <= 0)
         csp_panic("non-positive interval for csp_ticker_make");
     csp_ticker *t = csp__alloc(sizeof *t);
-    if (!t)
-        csp_panic("csp_ticker_make: out of memory");
     t->chan = csp_chan_make(sizeof(csp_duration), 1, "ticker");
     csp__chan_set_timer(t->chan, NULL);
     t->timer.kind = CSP_TIMER_CHAN;
