@@ -472,6 +472,28 @@ static void ignored_by_creating_function_passes(void **state)
     harness_result_free(&r);
 }
 
+/* goleak's IgnoreTopFunction, with a glob: neither the task's name
+ * ("metrics-server") nor its creator (leave_a_named_server) matches
+ * "serve_fore*"; the function its stack is stopped in does. */
+static void ignored_by_top_function_glob_passes(void **state)
+{
+    static const char *const ignore[] = {"serve_fore*", NULL};
+    static const char *const unrelated[] = {"serve_back*", "metrics-client", NULL};
+    harness_options o = hu_options();
+    harness_result r;
+    o.ignore_tasks = unrelated;
+    hu_run(leave_a_named_server, NULL, &o, &r);
+    hu_assert_verdict(&r, HARNESS_LEAK);   /* globs that match nothing ignore nothing */
+    assert_int_equal(r.leaked_tasks, 1);
+    harness_result_free(&r);
+
+    o.ignore_tasks = ignore;
+    hu_run(leave_a_named_server, NULL, &o, &r);
+    hu_assert_verdict(&r, HARNESS_PASS);
+    assert_int_equal(r.leaked_tasks, 0);
+    harness_result_free(&r);
+}
+
 /* ------------------------------------------------------- Captured output */
 
 static void print_progress(void *arg)
@@ -531,6 +553,7 @@ int main(void)
         cmocka_unit_test(seen_keeps_every_verdict_of_a_run),
         cmocka_unit_test(ignored_by_name_passes),
         cmocka_unit_test(ignored_by_creating_function_passes),
+        cmocka_unit_test(ignored_by_top_function_glob_passes),
         cmocka_unit_test(log_holds_what_the_program_printed),
         cmocka_unit_test(leak_of_a_descriptor),
     };
