@@ -129,7 +129,7 @@ static size_t first_option(void *ctx, csp_decision_kind kind, size_t n, const ui
 static void pingpong(uint64_t iters)
 {
     pp_iters = iters;
-    csp_sched_hooks hooks = { NULL, first_option, NULL };
+    csp_sched_hooks hooks = { .decide = first_option };
     csp_run_limits lim = { 0, 0 };
     csp_run_stats st;
     csp_sched_run(ping, NULL, &hooks, &lim, &st);

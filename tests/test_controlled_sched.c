@@ -73,7 +73,7 @@ QUIET_HOOK static void scripted_spawned(void *ctx, uint64_t id)
 static csp_run_end run_scripted(void (*entry)(void *), void *arg, script *s,
                                 const csp_run_limits *limits, csp_run_stats *stats)
 {
-    csp_sched_hooks hooks = { s, scripted_decide, scripted_spawned };
+    csp_sched_hooks hooks = { .ctx = s, .decide = scripted_decide, .spawned = scripted_spawned };
     csp_run_end end = csp_sched_run(entry, arg, &hooks, limits, stats);
     assert_true(csp_sched_active());
     csp_sched_reset();

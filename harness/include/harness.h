@@ -75,6 +75,16 @@ typedef struct {
      * IgnoreTopFunction). Ignored tasks still show in the dump, marked
      * "(ignored)". NULL-terminated. */
     const char *const *ignore_tasks;
+
+    /* Controlled mode, in_process only: interleaving coverage, the feedback
+     * of a schedule fuzzer (fuzz/). An event is a task parking on, or being
+     * made ready from, a channel, select, mutex, wait group or timer (task
+     * id, which of the two, what it waits for, the object's name, who made
+     * it ready); each event whose actor (the task parking, or the one making
+     * another ready) differs from the previous event's adds 1 (saturating at
+     * 255) to coverage[hash(both) % ncoverage]. NULL: off. */
+    uint8_t *coverage;
+    size_t ncoverage;
 } harness_options;
 
 /* Defaults: free mode, random, seed 1, one schedule, hang after 3 s without

@@ -94,6 +94,8 @@ static HARNESS_CODE const char *validate(void (*entry)(void *), const harness_op
     }
     if (o->in_process && o->fd_limit)
         return "fd_limit needs a forked run (in_process is set)";
+    if (o->coverage && (!o->in_process || o->mode != HARNESS_CONTROLLED || o->ncoverage == 0))
+        return "coverage needs a controlled, in_process run and ncoverage > 0";
     return NULL;
 }
 

@@ -348,6 +348,45 @@ HARNESS_QUIET static size_t strategy_decide(void *ctx, csp_decision_kind kind, s
 
 /* ------------------------------------------------------------ Lifecycle */
 
+/* FNV-1a over a value, then over up to 64 bytes of a name. */
+HARNESS_QUIET static uint64_t mix(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8)
+        h = (h ^ (v & 0xff)) * 0x100000001b3ull;
+    return h;
+}
+
+HARNESS_QUIET static uint64_t mix_name(uint64_t h, const char *s)
+{
+    for (int i = 0; s && i < 64 && s[i]; i++)
+        h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Interleaving coverage: an event is (task, park or ready, what it waits
+ * for, on which object by name, and who readied it); its actor is the task
+ * that parks or the one that readies. Every event paired with the one
+ * before it when their actors differ counts once in its cell — which
+ * cross-task orderings (hand-offs, wake-ups, blocking) the run reached, the
+ * feedback a schedule fuzzer keeps inputs for. Task ids restart at 1 every
+ * schedule, so the same interleaving hits the same cells. */
+HARNESS_QUIET static void strategy_event(void *ctx, const csp_sched_event *e)
+{
+    harness_strategy_state *st = ctx;
+    uint64_t key = mix(mix(mix(0xcbf29ce484222325ull, e->task), (uint64_t)e->kind << 16 | (uint64_t)e->wait),
+                       e->kind == CSP_EVENT_READY ? e->by : 0);
+    key = mix_name(key, e->object);
+    uint64_t actor = e->kind == CSP_EVENT_READY ? e->by : e->task;
+    if (st->last_event_task && st->last_event_task != actor) {
+        uint64_t pair = mix(key, st->last_event_key);
+        uint8_t *cell = &st->coverage[pair % st->ncoverage];
+        if (*cell < 255)
+            (*cell)++;
+    }
+    st->last_event_task = actor;
+    st->last_event_key = key;
+}
+
 HARNESS_CODE void harness__strategy_init(harness_strategy_state *st, const harness_options *o)
 {
     memset(st, 0, sizeof *st);
@@ -361,7 +400,10 @@ HARNESS_CODE void harness__strategy_init(harness_strategy_state *st, const harne
     st->estimate = 0;          /* learned from the runs (strategy_end_run) */
     st->max_steps = o->max_steps;
     st->fair_steps = o->max_steps;   /* the fair continuation's bound */
-    st->hooks = (csp_sched_hooks){ st, strategy_decide, strategy_spawned };
+    st->coverage = o->coverage;
+    st->ncoverage = o->ncoverage;
+    st->hooks = (csp_sched_hooks){ st, strategy_decide, strategy_spawned,
+                                   o->coverage ? strategy_event : NULL };
 }
 
 HARNESS_CODE void harness__strategy_free(harness_strategy_state *st)
@@ -382,6 +424,7 @@ HARNESS_CODE void harness__strategy_begin_run(harness_strategy_state *st, unsign
     st->ndec = 0;
     st->error = NULL;
     st->bytepos = 0;
+    st->last_event_task = 0;
     st->pct_step = 0;
     st->same_streak = 0;
     for (size_t i = 0; i < st->fair_hi; i++)

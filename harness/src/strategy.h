@@ -39,6 +39,11 @@ typedef struct {
     /* BYTES */
     const uint8_t *bytes;
     size_t nbytes, bytepos;
+    /* Interleaving coverage (harness_options.coverage): the last event of
+     * the run, paired with the next one of another task. */
+    uint8_t *coverage;
+    size_t ncoverage;
+    uint64_t last_event_task, last_event_key;   /* last_event_task: its actor */
     /* Fairness (every strategy but explicit replay), strategy.c's head. */
     uint64_t max_steps, fair_steps;   /* fair continuation past max_steps, for fair_steps more */
     uint64_t run_decisions;           /* RUN decisions in this run */

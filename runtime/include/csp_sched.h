@@ -27,6 +27,23 @@ typedef enum {
     CSP_DECIDE_TIMER,     /* which of the timers due at one instant fires first */
 } csp_decision_kind;
 
+/* What one task did that another can see (hooks.event): the edges of an
+ * interleaving, for coverage feedback (harness_options.coverage) and
+ * timelines. */
+typedef enum {
+    CSP_EVENT_PARK,       /* `task` blocked on `object` (why: `wait`) */
+    CSP_EVENT_READY,      /* `task`, blocked on `object`, was made runnable by `by` (0: a timer) */
+} csp_sched_event_kind;
+
+typedef struct {
+    csp_sched_event_kind kind;
+    uint64_t task, by;
+    int wait;             /* what the task waits for: a small code, the same for the
+                           * same kind of wait (channel send, receive, select, mutex,
+                           * wait group, sleep ...) within a build */
+    const char *object;   /* the channel's or mutex's name, or NULL */
+} csp_sched_event;
+
 typedef struct {
     void *ctx;
     /* One decision among n >= 2 options; returns an index in [0, n).
@@ -39,6 +56,9 @@ typedef struct {
                      const uint64_t *ids, int current);
     /* A task was made (PCT gives it a priority); may be NULL. */
     void (*spawned)(void *ctx, uint64_t id);
+    /* A task parked or was readied (csp_sched_event); may be NULL. Called
+     * from the task's context; it must not call the runtime. */
+    void (*event)(void *ctx, const csp_sched_event *e);
 } csp_sched_hooks;
 
 typedef enum {

@@ -360,9 +360,17 @@ static CSP_RT void fibers_spawn(csp_task *t)
         W.hooks->spawned(W.hooks->ctx, t->id);
 }
 
+static CSP_RT void emit(csp_sched_event_kind kind, const csp_task *t, const csp_task *by)
+{
+    csp_sched_event e = { kind, t->id, by ? by->id : 0, (int)t->park.reason, t->park.object };
+    W.hooks->event(W.hooks->ctx, &e);
+}
+
 static CSP_RT void fibers_park(void (*unlock)(void *), void *arg)
 {
     csp_task *t = csp__current;
+    if (W.hooks->event)
+        emit(CSP_EVENT_PARK, t, NULL);
     atomic_store(&t->state, CSP_TASK_PARKED);
     atomic_store(&t->wake, 0);
     if (t->runnable)
@@ -375,6 +383,8 @@ static CSP_RT void fibers_park(void (*unlock)(void *), void *arg)
 
 static CSP_RT void fibers_ready(csp_task *t)
 {
+    if (W.hooks->event)
+        emit(CSP_EVENT_READY, t, csp__current);
     if (!t->runnable && !F(t)->done)
         runq_insert(t);
     atomic_store(&t->wake, 1);   /* readied: runnable for snapshots */
