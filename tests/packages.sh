@@ -9,6 +9,8 @@
 # CHANLAB_PACKAGES_DROP=PKG checks against the list without PKG; the test
 # `packages_negative` uses it to show that the check fails without libstb-dev.
 set -euo pipefail
+# No pipeline here may end its reader early (head, grep -q, awk exit): the
+# writer's SIGPIPE would fail the script under pipefail, at random.
 build=$1 src=$(cd "$2" && pwd)
 cd "$build"
 
@@ -36,13 +38,16 @@ while ((${#queue[@]})); do
       name=$(echo "$alt" | sed -e 's/(.*)//' -e 's/\[.*\]//' | tr -d ' ')
       name=${name%%:*}
       [ -z "$name" ] && continue
-      if dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q "install ok installed"; then
+      if [ "$(dpkg-query -W -f='${Status}' "$name" 2>/dev/null || true)" = "install ok installed" ]; then
         queue+=("$name")
         break
       fi
       # A virtual package: whatever installed package provides it.
+      # (awk reads to the end: an early exit would kill dpkg-query with
+      # SIGPIPE, and pipefail would end the script with status 141.)
       prov=$(dpkg-query -W -f='${Package} ${Provides}\n' 2>/dev/null |
-             awk -v n="$name" '{for (i = 2; i <= NF; i++) { gsub(/[,(].*/, "", $i); if ($i == n) { print $1; exit } } }')
+             awk -v n="$name" '!found {for (i = 2; i <= NF; i++) { gsub(/[,(].*/, "", $i); if ($i == n) { found = $1 } } }
+                               END { if (found) print found }')
       if [ -n "$prov" ]; then queue+=("$prov"); break; fi
     done
   done
@@ -59,13 +64,14 @@ else
 fi
 nheaders=$(sort -u "$files" | wc -l)
 find . -type f -perm -u+x -print0 | while IFS= read -r -d '' exe; do
-  file -b "$exe" 2>/dev/null | grep -q ELF || continue
+  [[ $(file -b "$exe" 2>/dev/null) == ELF* ]] || continue
   ldd "$exe" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}'
 done | grep -E '^/(usr/)?lib' >>"$files" || true
 # A sanitizer build links clang's static runtime.
 if grep -q 'CMAKE_C_COMPILER:.*clang' CMakeCache.txt 2>/dev/null; then
   rt=$(clang -print-runtime-dir 2>/dev/null || true)
-  [ -d "$rt" ] && ls "$rt"/libclang_rt.*.a 2>/dev/null | head -1 >>"$files"
+  rts=("$rt"/libclang_rt.*.a)
+  [ -e "${rts[0]}" ] && echo "${rts[0]}" >>"$files"
 fi
 sort -u -o "$files" "$files"
 nfiles=$(wc -l <"$files")
