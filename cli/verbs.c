@@ -178,20 +178,54 @@ int cmd_run(int argc, char **argv)
     return finish_single(r, pa.given[4]);
 }
 
+/* The whole of a schedule fuzzer's input file (at most 1 MiB). */
+static uint8_t *read_bytes_file(const char *path, size_t *n)
+{
+    enum { MAX_BYTES = 1 << 20 };
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        usage_error("cannot read --bytes '%s': %s (accepted: a file of scheduler decisions, "
+                    "such as a schedule fuzzer's crash file)", path, strerror(errno));
+    uint8_t *data = malloc(MAX_BYTES + 1);
+    if (!data) {
+        fprintf(stderr, "chanlab: out of memory\n");
+        exit(1);
+    }
+    *n = fread(data, 1, MAX_BYTES + 1, f);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad || *n > MAX_BYTES)
+        usage_error("--bytes '%s' is %s (accepted: a readable file of at most 1 MiB)", path,
+                    bad ? "unreadable" : "larger than 1 MiB");
+    return data;
+}
+
 int cmd_replay(int argc, char **argv)
 {
-    static const option_spec specs[] = { { "--json", false } };
+    static const option_spec specs[] = { { "--json", false }, { "--bytes", true } };
     parsed_args pa;
-    parse_args(argc, argv, specs, 1, 2, replay_help, "ID SCHEDULE, --json", &pa);
-    if (pa.npos < 2)
+    parse_args(argc, argv, specs, 2, 2, replay_help, "ID SCHEDULE, ID --bytes FILE, --json", &pa);
+    bool bytes = pa.given[1];
+    if (pa.npos < (bytes ? 1 : 2) || (bytes && pa.npos > 1))
         usage_error("needs a variant and a schedule (accepted: chanlab replay ID SCHEDULE, "
-                    "with the schedule that 'chanlab run' or 'chanlab prove' printed)");
+                    "with the schedule that 'chanlab run' or 'chanlab prove' printed, or "
+                    "chanlab replay ID --bytes FILE)");
     const pattern *p = find_variant(pa.pos[0]);
     if (!(p->modes & PATTERN_CONTROLLED))
         usage_error("%s does not run in controlled mode, so it has no schedule to replay "
                     "(accepted: a variant that 'chanlab list' shows with a CONTROLLED verdict)", p->id);
     harness_options o = pattern_options(p, PATTERN_IN_CONTROLLED);
-    o.replay = pa.pos[1];
+    uint8_t *data = NULL;
+    if (bytes) {
+        size_t n = 0;
+        data = read_bytes_file(pa.value[1], &n);
+        o.strategy = HARNESS_BYTES;
+        o.bytes = data;
+        o.nbytes = n;
+        o.schedules = 1;
+    } else {
+        o.replay = pa.pos[1];
+    }
     report *r = new_report("replay", p->id);
     /* NONDETERMINISTIC compares several runs; a replay is one, which passes. */
     report_variant v = variant_of(p);
@@ -207,6 +241,7 @@ int cmd_replay(int argc, char **argv)
         report_free(r);
         usage_error("%s", refusal);
     }
+    free(data);
     return finish_single(r, pa.given[0]);
 }
 

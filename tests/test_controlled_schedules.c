@@ -44,6 +44,8 @@ static const char *const malformed[] = {
     "v1",
     "",
     "x:1",
+    "v1:x\n1.0.1",                     /* schedule_string_fuzzer's first finding: */
+    "v1:random:seed=\t1\r:run=1",      /* the refusal must stay one line */
 };
 
 static void malformed_strings_are_refused(void **state)
@@ -56,7 +58,8 @@ static void malformed_strings_are_refused(void **state)
             o.replay = malformed[i];
             harness_result r;
             int rc = harness_run(one_choice_of_two, NULL, &o, &r);
-            if (rc != -1 || !r.message || !strstr(r.message, "bad schedule")) {
+            if (rc != -1 || !r.message || !strstr(r.message, "bad schedule") ||
+                strpbrk(r.message, "\n\r\t")) {
                 print_error("schedule \"%s\" (%s): harness_run returned %d\n", malformed[i],
                             in_process ? "in process" : "forked", rc);
                 cu_print_result(&r);

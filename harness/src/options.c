@@ -42,12 +42,17 @@ HARNESS_CODE harness_options harness_defaults(void)
 }
 
 static const char *say(char *err, size_t size, const char *fmt, ...) CSP_PRINTF(3, 4);
+/* A refusal is one line, whatever the user's text it quotes holds: control
+ * characters (a newline in a schedule string) become '?'. */
 static HARNESS_CODE const char *say(char *err, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, size, fmt, ap);
     va_end(ap);
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return err;
 }
 

@@ -1,0 +1,94 @@
+/* schedule_fuzzer.c — libFuzzer drives the scheduler (DESIGN §7).
+ *
+ * The input is the scheduler's decisions (HARNESS_BYTES) for one controlled,
+ * in-process run of the catalog variant named by CHANLAB_FUZZ_VARIANT
+ * (`chanlab list` shows the ids). Besides code coverage, libFuzzer sees the
+ * run's interleaving coverage (harness_options.coverage) as extra counters,
+ * so an input that reaches a new cross-task ordering is kept; setting
+ * CHANLAB_FUZZ_INTERLEAVINGS=0 turns that feedback off (for comparisons).
+ *
+ * Any verdict other than PASS is a finding: the verdict, its message, the
+ * dump and the commands that replay it are printed, and the process aborts,
+ * so libFuzzer writes the input as a crash file that
+ * `chanlab replay ID --bytes FILE` replays to the same verdict and dump. The
+ * expected verdict is never consulted: a finding on a correct variant is a
+ * harness (or runtime) bug by definition.
+ *
+ * Every run is bounded by the variant's step bound (a livelock ends there,
+ * then under fair continuation) and its virtual horizon; a task spinning in
+ * plain C without ever calling the runtime is what libFuzzer's own -timeout
+ * catches. */
+#include "harness.h"
+#include "pattern.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libFuzzer reads every byte of this section as a counter after each input
+ * (and clears them before the next). */
+#define INTERLEAVING_CELLS (1u << 14)
+__attribute__((section("__libfuzzer_extra_counters"), used))
+static uint8_t interleavings[INTERLEAVING_CELLS];
+
+static const pattern *variant;
+static bool feedback = true;
+static unsigned long long inputs;   /* run so far, this one included */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    const char *id = getenv("CHANLAB_FUZZ_VARIANT");
+    variant = id ? pattern_find(id) : NULL;
+    if (!variant || !(variant->modes & PATTERN_CONTROLLED)) {
+        fprintf(stderr, "schedule_fuzzer: CHANLAB_FUZZ_VARIANT=%s is not a variant that runs in "
+                "controlled mode (accepted: an id from 'chanlab list', e.g. "
+                "thumbnails.add-in-worker)\n", id ? id : "(unset)");
+        exit(2);
+    }
+    const char *fb = getenv("CHANLAB_FUZZ_INTERLEAVINGS");
+    if (fb && strcmp(fb, "0") != 0 && strcmp(fb, "1") != 0) {
+        fprintf(stderr, "schedule_fuzzer: CHANLAB_FUZZ_INTERLEAVINGS=%s (accepted: 0 or 1)\n", fb);
+        exit(2);
+    }
+    feedback = !fb || strcmp(fb, "1") == 0;
+    fprintf(stderr, "schedule_fuzzer: %s, interleaving feedback %s\n", variant->id,
+            feedback ? "on" : "off");
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    inputs++;
+    harness_options o = pattern_options(variant, PATTERN_IN_CONTROLLED);
+    o.mode = HARNESS_CONTROLLED;
+    o.strategy = HARNESS_BYTES;
+    o.bytes = data;
+    o.nbytes = size;
+    o.schedules = 1;
+    o.in_process = true;
+    if (feedback) {
+        o.coverage = interleavings;
+        o.ncoverage = INTERLEAVING_CELLS;
+    }
+    harness_result r;
+    if (harness_run(variant->entry, NULL, &o, &r) != 0) {
+        fprintf(stderr, "schedule_fuzzer: harness_run refused: %s\n", r.message ? r.message : "?");
+        abort();   /* options the fuzzer made itself: a bug of ours */
+    }
+    if (r.verdict != HARNESS_PASS) {
+        fprintf(stderr,
+                "\nschedule_fuzzer: %s observed %s at input %llu: %s\n"
+                "replay: chanlab replay %s --bytes CRASH_FILE   (the file libFuzzer writes next)\n"
+                "    or: chanlab replay %s '%s'\n\n%s\n",
+                variant->id, harness_verdict_name(r.verdict), inputs, r.message ? r.message : "",
+                variant->id, variant->id, r.decisions ? r.decisions : "?", r.dump ? r.dump : "");
+        fflush(stderr);
+        abort();
+    }
+    harness_result_free(&r);
+    return 0;
+}
