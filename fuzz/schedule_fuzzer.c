@@ -2,7 +2,11 @@
  *
  * The input is the scheduler's decisions (HARNESS_BYTES) for one controlled,
  * in-process run of the catalog variant named by CHANLAB_FUZZ_VARIANT
- * (`chanlab list` shows the ids). Besides code coverage, libFuzzer sees the
+ * (`chanlab list` shows the ids) or, when that is unset, by the program's
+ * own name: a copy called schedule_fuzzer_FAMILY_VARIANT fuzzes
+ * FAMILY.VARIANT (OSS-Fuzz passes no environment, so fuzz/build.sh makes one
+ * copy per correct variant; CHANLAB_FUZZ_LIST=1 prints their ids). Besides
+ * code coverage, libFuzzer sees the
  * run's interleaving coverage (harness_options.coverage) as extra counters,
  * so an input that reaches a new cross-task ordering is kept; setting
  * CHANLAB_FUZZ_INTERLEAVINGS=0 turns that feedback off (for comparisons).
@@ -39,14 +43,50 @@ static unsigned long long inputs;   /* run so far, this one included */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* "schedule_fuzzer_thumbnails_drain-on-error" → "thumbnails.drain-on-error"
+ * (family names have no '_'), into buf; NULL for any other name. */
+static const char *variant_of_program(const char *argv0, char *buf, size_t size)
+{
+    static const char prefix[] = "schedule_fuzzer_";
+    const char *base = strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    if (strncmp(base, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    snprintf(buf, size, "%s", base + sizeof prefix - 1);
+    char *sep = strchr(buf, '_');
+    if (!sep)
+        return NULL;
+    *sep = '.';
+    return buf;
+}
+
+/* CHANLAB_FUZZ_LIST=1: the correct variants that run in controlled mode, one
+ * id a line (what continuous fuzzing should never see fail). */
+static void list_correct_variants(void)
+{
+    for (size_t i = 0; i < pattern_count(); i++) {
+        const pattern *p = pattern_at(i);
+        if (!p->fixed_by && (p->modes & PATTERN_CONTROLLED))
+            printf("%s\n", p->id);
+    }
+    exit(0);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    const char *list = getenv("CHANLAB_FUZZ_LIST");
+    if (list && strcmp(list, "1") == 0)
+        list_correct_variants();
+    char buf[128];
     const char *id = getenv("CHANLAB_FUZZ_VARIANT");
+    if (!id && *argc > 0)
+        id = variant_of_program((*argv)[0], buf, sizeof buf);
     variant = id ? pattern_find(id) : NULL;
     if (!variant || !(variant->modes & PATTERN_CONTROLLED)) {
         fprintf(stderr, "schedule_fuzzer: CHANLAB_FUZZ_VARIANT=%s is not a variant that runs in "
                 "controlled mode (accepted: an id from 'chanlab list', e.g. "
-                "thumbnails.add-in-worker)\n", id ? id : "(unset)");
+                "thumbnails.add-in-worker, in CHANLAB_FUZZ_VARIANT or in the program's name "
+                "schedule_fuzzer_FAMILY_VARIANT)\n", id ? id : "(unset)");
         exit(2);
     }
     const char *fb = getenv("CHANLAB_FUZZ_INTERLEAVINGS");
