@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 const char *verb = NULL;   /* for error messages: "chanlab run: ..." */
+bool cli_check_only = false;
+void (*cli_exit)(int status) = exit;
 
 /* One line on stderr — what was wrong, what is accepted — and exit 2. */
 _Noreturn void usage_error(const char *fmt, ...)
@@ -23,10 +25,18 @@ _Noreturn void usage_error(const char *fmt, ...)
         fputs("chanlab: ", stderr);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    /* One line whatever it quotes: control characters in an argument
+     * (a newline) are shown as '?' (the command-line fuzzer's first finding). */
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    fputs(line, stderr);
     fputc('\n', stderr);
-    exit(2);
+    cli_exit(2);
+    abort();   /* cli_exit does not return */
 }
 
 void parse_args(int argc, char **argv, const option_spec *specs, size_t nspecs, int max_pos,
@@ -36,7 +46,7 @@ void parse_args(int argc, char **argv, const option_spec *specs, size_t nspecs, 
     for (int i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(help, stdout);
-            exit(0);
+            cli_exit(0);
         }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];

@@ -12,13 +12,13 @@
  * harness.
  *
  * Files: help.c (the help text), args.c (argument checking), verbs.c (the
- * verbs), this file (dispatch); cli.h joins them. */
+ * verbs), this file (dispatch), main.c (main); cli.h joins them. */
 #include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int main(int argc, char **argv)
+int chanlab_main(int argc, char **argv)
 {
     static const struct {
         const char *name;

@@ -21,9 +21,20 @@ extern const char replay_help[];
 extern const char prove_help[];
 extern const char demo_help_head[];
 
+/* chanlab.c: the whole command, main's body. */
+int chanlab_main(int argc, char **argv);
+
 /* args.c — every failure is one line on stderr and exit 2. */
 extern const char *verb;   /* the verb being run, for "chanlab run: ..." */
 _Noreturn CSP_PRINTF(1, 2) void usage_error(const char *fmt, ...);
+
+/* For the command-line fuzzer (fuzz/cli_args_fuzzer.c), which calls
+ * chanlab_main as a function: with cli_check_only set, every verb returns 0
+ * as soon as its arguments are checked, before it runs, reads or writes
+ * anything; cli_exit (exit by default) is how bad usage (2) and --help (0)
+ * end the command, and must not return. */
+extern bool cli_check_only;
+extern void (*cli_exit)(int status);
 
 typedef struct {
     const char *name;          /* "--mode" */

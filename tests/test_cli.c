@@ -273,6 +273,14 @@ static void bad_schedules_for_replay(void **state)
     /* A free-mode-only variant has nothing to replay: none in these
      * families, so a free-mode schedule stands in for it. */
     USAGE_ERROR(CHANLAB("replay", "countdown.tick", "v1:free:seed=1:noise=0:run=1"), "bad schedule");
+    /* --bytes: a file that is not there; and two ways at once. */
+    USAGE_ERROR(CHANLAB("replay", "countdown.tick", "--bytes", "/nonexistent/crash"),
+                "cannot read --bytes '/nonexistent/crash'", "accepted");
+    USAGE_ERROR(CHANLAB("replay", "countdown.tick", "v1:x:0", "--bytes", "/dev/null"), "needs a variant");
+    /* The fuzzers' first findings: whatever an argument holds, bad usage is
+     * one line (control characters shown as '?'). */
+    USAGE_ERROR(CHANLAB("explain", "thumbnails.leak-on-\n\nerror"), "unknown variant 'thumbnails.leak-on-??error'");
+    USAGE_ERROR(CHANLAB("replay", "countdown.tick", "v1:x\n1.0.1"), "bad schedule \"v1:x?1.0.1\"");
 }
 
 static void bad_families(void **state)
