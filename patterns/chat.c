@@ -614,3 +614,141 @@ PATTERN(chat_shared_clients_map_pattern,
     .expect_tsan = { [PATTERN_IN_CONTROLLED] = V(RACE) },
     .max_steps = 1000000, .timeout = 30 * CSP_SECOND, .schedules = 1000,
     ENTRY(chat_shared_clients_map));
+
+/* ------------------------------------------------------------------ Demos */
+
+#define CHAT_DEMO_ADDR "127.0.0.1:8000"
+#define CHAT_DEMO_BUFFER 1024
+
+/* Refuses a non-loopback address unless --public was given. */
+static bool demo_addr_ok(const char *name, const char *addr, bool public)
+{
+    if (public || chat_addr_is_loopback(addr))
+        return true;
+    fprintf(stderr, "%s: %s is not a loopback address; pass --public to use it\n", name, addr);
+    return false;
+}
+
+static int chat_demo_main(int argc, char **argv)
+{
+    const char *addr = CHAT_DEMO_ADDR;
+    bool public = false, book = false;
+    long buffer = CHAT_DEMO_BUFFER;
+    int i = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--public")) {
+            public = true;
+        } else if (!strcmp(argv[i], "--book")) {
+            book = true;
+        } else if (!strcmp(argv[i], "--buffer") && i + 1 < argc) {
+            char *end;
+            buffer = strtol(argv[++i], &end, 10);
+            if (*end || buffer < 1 || buffer > 1000000) {
+                fprintf(stderr, "chat: bad --buffer '%s' (want 1..1000000)\n", argv[i]);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "chat: unknown option '%s' (usage: chat [--public] [--book] "
+                            "[--buffer N] [ADDR])\n", argv[i]);
+            return 2;
+        }
+    }
+    if (i < argc)
+        addr = argv[i++];
+    if (i < argc) {
+        fprintf(stderr, "chat: one address at most\n");
+        return 2;
+    }
+    if (!demo_addr_ok("chat", addr, public))
+        return 2;
+    char err[160];
+    chat_listener *l = chat_listen_tcp(addr, err, sizeof err);
+    if (!l) {
+        fprintf(stderr, "chat: %s\n", err);
+        return 1;
+    }
+    chat_server *s = chat_server_start(book ? CHAT_BOOK : CHAT_NONBLOCKING, (size_t)buffer, l);
+    if (book)
+        printf("chat: listening on %s (the book's broadcaster: one slow client stalls all)\n",
+               chat_listener_addr(l));
+    else
+        printf("chat: listening on %s (outgoing buffer %ld messages; a client that falls "
+               "further behind is dropped)\n", chat_listener_addr(l), buffer);
+    fflush(stdout);
+    csp_recv(s->accepting, NULL);               /* for ever: the listener is never closed */
+    return 0;
+}
+
+DEMO(chat_demo, .name = "chat", .usage = "[--public] [--book] [--buffer N] [ADDR]",
+     .summary = "the chat server of GOPL §8.10 on ADDR (default " CHAT_DEMO_ADDR "; a non-loopback "
+                "address needs --public); talk to it with `chanlab demo netcat ADDR` or nc. "
+                "--book runs the book's broadcaster, which a client that stops reading stalls",
+     .main = chat_demo_main);
+
+typedef struct {
+    chat_conn *conn;
+    csp_chan *done;
+} netcat_copy;
+
+/* go func() { io.Copy(os.Stdout, conn); log.Println("done"); done <- struct{}{} }() */
+static void copy_to_stdout(void *arg)
+{
+    netcat_copy *c = arg;
+    char buf[4096];
+    ssize_t k;
+    while ((k = chat_conn_read(c->conn, buf, sizeof buf)) > 0) {
+        csp_syscall_enter("write stdout");
+        size_t w = fwrite(buf, 1, (size_t)k, stdout);
+        fflush(stdout);
+        csp_syscall_exit();
+        if (w != (size_t)k)
+            break;
+    }
+    fprintf(stderr, "done\n");
+    csp_close(c->done);
+}
+
+static int netcat_demo_main(int argc, char **argv)
+{
+    bool public = argc > 0 && !strcmp(argv[0], "--public");
+    if (public) {
+        argc--;
+        argv++;
+    }
+    if (argc != 1 || argv[0][0] == '-') {
+        fprintf(stderr, "netcat: usage: netcat [--public] ADDR\n");
+        return 2;
+    }
+    if (!demo_addr_ok("netcat", argv[0], public))
+        return 2;
+    char err[160];
+    chat_conn *conn = chat_dial_tcp(argv[0], err, sizeof err);
+    if (!conn) {
+        fprintf(stderr, "netcat: %s\n", err);
+        return 1;
+    }
+    netcat_copy c = { conn, csp_chan_make(0, 0, "done") };
+    csp_go(copy_to_stdout, &c, "conn to stdout");
+    char buf[4096];
+    for (;;) {                                  /* mustCopy(conn, os.Stdin) */
+        csp_syscall_enter("read stdin");
+        ssize_t k = read(STDIN_FILENO, buf, sizeof buf);
+        int e = errno;
+        csp_syscall_exit();
+        if (k < 0 && e == EINTR)
+            continue;
+        if (k <= 0 || chat_conn_write(conn, buf, (size_t)k))
+            break;
+    }
+    chat_conn_close_write(conn);                /* exercise 8.3: CloseWrite, then wait */
+    csp_recv(c.done, NULL);                     /* <-done */
+    chat_conn_close(conn);
+    chat_conn_release(conn);
+    csp_chan_free(c.done);
+    return 0;
+}
+
+DEMO(netcat_demo, .name = "netcat", .usage = "[--public] ADDR",
+     .summary = "the book's netcat3 client: standard input to ADDR, ADDR to standard output; "
+                "at end of input it closes its writing half and waits for the server to finish",
+     .main = netcat_demo_main);
