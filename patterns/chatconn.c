@@ -476,8 +476,9 @@ int chat_scan(chat_scanner *s, char *line, size_t *len)
         }
         if (s->eof) {
             size_t n = s->end - s->start;
+            int r = n ? scan_emit(s, n, line, len) : 0;   /* the last line, unterminated */
             s->start = s->end;
-            return n ? scan_emit(s, n, line, len) : 0;   /* the last line, unterminated */
+            return r;
         }
         if (s->start > 0) {
             memmove(s->buf, s->buf + s->start, s->end - s->start);
