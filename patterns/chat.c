@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef enum {
@@ -239,6 +240,7 @@ static void client_writer(void *arg)
     bool open = csp_recv(cli->ch, &msg);
     while (open) {
         size_t n = 0;
+        csp_yield();                                    /* let a burst queue up behind msg */
         do {
             if (n + msg->len > WRITER_BATCH && n > 0) {
                 chat_conn_write(cli->conn, batch, n);
@@ -661,6 +663,11 @@ static int chat_demo_main(int argc, char **argv)
     }
     if (!demo_addr_ok("chat", addr, public))
         return 2;
+    struct rlimit rl;                           /* a descriptor per client: as Go does, */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;              /* raise the soft limit to the hard one */
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     char err[160];
     chat_listener *l = chat_listen_tcp(addr, err, sizeof err);
     if (!l) {
