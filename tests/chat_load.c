@@ -2,11 +2,12 @@
  * protocol (GOPL §8.10), all in one thread over poll(2): the load test (ctest
  * label `load`) and the fan-out benchmark (bench/chat_run).
  *
- *   chat_load load  CHANLAB   `CHANLAB demo chat` with 200 clients and one
+ *   chat_load load  CHANLAB [M]  `CHANLAB demo chat` with 200 clients and one
  *                             that never reads: every other client gets every
  *                             message, in one order, within the bound; peak
  *                             RSS; after all leave, no thread or descriptor
- *                             left. Exit 0 when all of that holds.
+ *                             left. Exit 0 when all of that holds. M lines
+ *                             (default 3,000 of 2 KB).
  *   chat_load stall CHANLAB   the same load on `demo chat --book`: measures
  *                             the stall the stalled client causes (exit 0
  *                             when it was measured, whatever it was).
@@ -493,7 +494,7 @@ static bool back_to_baseline(long threads0, long fds0, long *threads, long *fds)
     return false;
 }
 
-static int load(const char *chanlab, bool book)
+static int load(const char *chanlab, bool book, long messages)
 {
     char addr[64];
     start_server(chanlab, book, addr, sizeof addr);
@@ -504,7 +505,7 @@ static int load(const char *chanlab, bool book)
            book ? "the book's" : "chat.nonblocking", addr, threads0, fds0, rss0);
     int64_t t0 = now_ns();
     world w = { .payload = PAYLOAD };
-    connect_all(&w, addr, LOAD_CLIENTS + 1, 1, LOAD_MESSAGES);
+    connect_all(&w, addr, LOAD_CLIENTS + 1, 1, messages);
     printf("chat_load: %d clients (one never reads) connected and heard every hello in %.2f s\n",
            w.n, (double)(now_ns() - t0) / 1e9);
     load_figures f = { 0 };
@@ -622,12 +623,18 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc == 3 && !strcmp(argv[1], "load"))
-        return load(argv[2], false);
-    if (argc == 3 && !strcmp(argv[1], "stall"))
-        return load(argv[2], true);
+    long messages = argc == 4 ? atol(argv[3]) : LOAD_MESSAGES;
+    if (messages < 1 || messages > 100000) {
+        fprintf(stderr, "chat_load: MESSAGES: want 1..100000\n");
+        return 2;
+    }
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "load"))
+        return load(argv[2], false, messages);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "stall"))
+        return load(argv[2], true, messages);
     if (argc == 5 && !strcmp(argv[1], "bench"))
         return bench(argv[2], atoi(argv[3]), atol(argv[4]));
-    fprintf(stderr, "usage: chat_load load|stall CHANLAB | chat_load bench ADDR CLIENTS MESSAGES\n");
+    fprintf(stderr, "usage: chat_load load|stall CHANLAB [MESSAGES] | chat_load bench ADDR CLIENTS "
+                    "MESSAGES\n");
     return 2;
 }
