@@ -10,3 +10,8 @@ foreach(opt O0 O2)
   set_tests_properties(symbols_${opt} PROPERTIES LABELS unit TIMEOUT 120
                        FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
 endforeach()
+
+# Every function of the two libraries is in chanlab_text (library_code.sh):
+# what the address rule above rests on.
+add_test(NAME library_code COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/library_code.sh ${PROJECT_BINARY_DIR})
+set_tests_properties(library_code PROPERTIES LABELS unit TIMEOUT 60)

@@ -1,7 +1,8 @@
 /* test_harness_measures.c — verdicts that come from what the program
  * declares or what a detector reports (DESIGN.md §3): WRONG_RESULT from
  * harness_fail, RACE from ThreadSanitizer, RESOURCE from gauges and
- * harness_resource_exhausted, SLOW from marks, NONDETERMINISTIC from output
+ * harness_resource_exhausted, SLOW from marks and from latencies the program
+ * measured itself, NONDETERMINISTIC from output
  * compared across runs; `seen` and the precedence of one run that shows
  * several verdicts; goleak-style ignore_tasks; the captured output of the
  * program; leaked descriptors.
@@ -317,6 +318,55 @@ static void pass_when_workers_stop_within_the_bound(void **state)
     harness_result_free(&r);
 }
 
+/* A message relayed through a buffer of `hold` ms (virtual time): the relay
+ * measures each delivery and declares a 20 ms bound. */
+static void relay(void *arg)
+{
+    csp_chan *ch = arg;
+    csp_duration sent;
+    while (csp_recv(ch, &sent))
+        harness_latency("delivery", csp_now() - sent);
+}
+
+static void deliver_with_hold(void *arg)
+{
+    csp_duration hold = *(const csp_duration *)arg;
+    csp_chan *ch = csp_chan_make(sizeof(csp_duration), 4, "messages");
+    csp_go(relay, ch, "relay");
+    harness_latency_bound("delivery", 20 * HU_MS);
+    for (int i = 0; i < 3; i++) {
+        csp_duration now = csp_now();
+        if (i == 2)
+            csp_sleep(hold);   /* the last message is held before it is sent on */
+        csp_send(ch, &now);
+    }
+    csp_close(ch);
+    csp_sleep(HU_MS);          /* the relay is gone */
+}
+
+static void slow_when_a_measured_latency_passes_its_bound(void **state)
+{
+    static const csp_duration hold = 30 * HU_MS;
+    harness_options o = hu_options();
+    o.mode = HARNESS_CONTROLLED;
+    harness_result r;
+    hu_run(deliver_with_hold, (void *)&hold, &o, &r);
+    hu_assert_verdict(&r, HARNESS_SLOW);
+    assert_string_equal(r.message, "delivery: worst of 3 latencies 30.000 ms (bound 20.000 ms)");
+    harness_result_free(&r);
+}
+
+static void pass_when_measured_latencies_stay_within_the_bound(void **state)
+{
+    static const csp_duration hold = 20 * HU_MS;   /* the bound itself is within it */
+    harness_options o = hu_options();
+    o.mode = HARNESS_CONTROLLED;
+    harness_result r;
+    hu_run(deliver_with_hold, (void *)&hold, &o, &r);
+    hu_assert_verdict(&r, HARNESS_PASS);
+    harness_result_free(&r);
+}
+
 /* ------------------------------------------------------ NONDETERMINISTIC */
 
 /* GOPL §8.7 exercise: with room for two values, both cases of the select
@@ -548,6 +598,8 @@ int main(void)
         cmocka_unit_test(resource_when_the_program_runs_out),
         cmocka_unit_test(slow_when_workers_outlive_the_mark),
         cmocka_unit_test(pass_when_workers_stop_within_the_bound),
+        cmocka_unit_test(slow_when_a_measured_latency_passes_its_bound),
+        cmocka_unit_test(pass_when_measured_latencies_stay_within_the_bound),
         cmocka_unit_test(nondeterministic_output_of_a_select),
         cmocka_unit_test(deterministic_output_passes_every_schedule),
         cmocka_unit_test(seen_keeps_every_verdict_of_a_run),

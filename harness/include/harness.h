@@ -192,6 +192,13 @@ void harness_gauge_bound(const char *gauge, long max);     /* peak above max →
 void harness_mark(const char *mark);                       /* e.g. "cancel" */
 void harness_mark_bound(const char *mark, csp_duration max);/* all other tasks gone within max → else SLOW */
 void harness_output(const char *fmt, ...) CSP_PRINTF(1, 2);/* output compared across schedules */
+/* A latency the program measured itself, e.g. from a message's send to its
+ * delivery (csp_now() differences: virtual time in controlled mode). Every
+ * call under one name is one sample; the worst sample above the bound
+ * declared for that name → SLOW, judged when the run ends (a bound declared
+ * after the samples counts too). Up to 8 names per run. */
+void harness_latency(const char *name, csp_duration d);
+void harness_latency_bound(const char *name, csp_duration max);
 /* A resource the program could not get (EMFILE, say): RESOURCE at once. */
 void harness_resource_exhausted(const char *what);
 

@@ -163,6 +163,14 @@ HARNESS_CODE void harness__collect_measurements(harness_record *r, const harness
             harness__judge(&r->judged, HARNESS_SLOW, msg);
         }
     }
+    for (int i = 0; i < HARNESS_MAX_LATENCIES && s->latencies[i].name; i++) {
+        harness_latencyrec *l = &s->latencies[i];
+        if (l->bound >= 0 && l->worst > l->bound) {
+            snprintf(msg, sizeof msg, "%s: worst of %ld latencies %.3f ms (bound %.3f ms)",
+                     l->name, l->count, (double)l->worst / 1e6, (double)l->bound / 1e6);
+            harness__judge(&r->judged, HARNESS_SLOW, msg);
+        }
+    }
     unsigned races = atomic_load(&s->races);
     if (races) {
         snprintf(msg, sizeof msg, "%u ThreadSanitizer report%s", races, races == 1 ? "" : "s");

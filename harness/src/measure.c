@@ -1,5 +1,6 @@
 /* measure.c — what the program under test tells the harness while it runs:
  * failed postconditions, gauges with bounds, marks with latency bounds,
+ * latencies the program measured itself (with bounds),
  * output to compare across schedules. Each call records and returns.
  *
  * Invariant: none of this is visible to ThreadSanitizer (HARNESS_QUIET, a
@@ -62,6 +63,8 @@ HARNESS_QUIET void harness__state_reset(harness_state *s)
         s->gauges[i].bound = -1;
     for (int i = 0; i < HARNESS_MAX_MARKS; i++)
         s->marks[i].at = s->marks[i].bound = -1;
+    for (int i = 0; i < HARNESS_MAX_LATENCIES; i++)
+        s->latencies[i].worst = s->latencies[i].bound = -1;
 }
 
 static _Atomic int abort_is_failure;
@@ -128,6 +131,9 @@ static HARNESS_QUIET void *named_entry(void *table, size_t size, int n, const ch
     ((harness_gauge *)named_entry((s)->gauges, sizeof(harness_gauge), HARNESS_MAX_GAUGES, (name)))
 #define mark_find(s, name) \
     ((harness_markrec *)named_entry((s)->marks, sizeof(harness_markrec), HARNESS_MAX_MARKS, (name)))
+#define latency_find(s, name)                                                        \
+    ((harness_latencyrec *)named_entry((s)->latencies, sizeof(harness_latencyrec),   \
+                                       HARNESS_MAX_LATENCIES, (name)))
 
 HARNESS_QUIET void harness_gauge_enter(const char *gauge)
 {
@@ -190,6 +196,33 @@ HARNESS_QUIET void harness_mark_bound(const char *mark, csp_duration max)
     harness_markrec *m = mark_find(s, mark);
     if (m)
         m->bound = max;
+    spin_unlock(s);
+}
+
+HARNESS_QUIET void harness_latency(const char *name, csp_duration d)
+{
+    harness_state *s = harness__state;
+    if (!s || !name)
+        return;
+    spin_lock(s);
+    harness_latencyrec *l = latency_find(s, name);
+    if (l) {
+        l->count++;
+        if (d > l->worst)
+            l->worst = d;
+    }
+    spin_unlock(s);
+}
+
+HARNESS_QUIET void harness_latency_bound(const char *name, csp_duration max)
+{
+    harness_state *s = harness__state;
+    if (!s || !name)
+        return;
+    spin_lock(s);
+    harness_latencyrec *l = latency_find(s, name);
+    if (l)
+        l->bound = max;
     spin_unlock(s);
 }
 

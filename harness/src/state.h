@@ -1,6 +1,6 @@
 /* state.h — what a run records while it runs (in the forked child, or in this
- * process for in-process runs): the program's failures, gauges, marks and
- * output (measure.c), TSan reports (tsan.c). One run at a time. */
+ * process for in-process runs): the program's failures, gauges, marks,
+ * latencies and output (measure.c), TSan reports (tsan.c). One run at a time. */
 #ifndef HARNESS_STATE_H
 #define HARNESS_STATE_H
 
@@ -12,6 +12,7 @@
 
 #define HARNESS_MAX_GAUGES 16
 #define HARNESS_MAX_MARKS 16
+#define HARNESS_MAX_LATENCIES 8
 #define HARNESS_OUTPUT_CAP (64u << 10)
 
 typedef struct {
@@ -26,12 +27,20 @@ typedef struct {
     csp_duration bound;    /* < 0: none declared */
 } harness_markrec;
 
+typedef struct {
+    const char *name;
+    csp_duration worst;    /* the largest recorded; < 0: none yet */
+    long count;            /* how many were recorded */
+    csp_duration bound;    /* < 0: none declared */
+} harness_latencyrec;
+
 typedef struct harness_state {
     _Atomic int lock;                      /* spinlock for the tables below */
     char fail_msg[512];                    /* first harness_fail */
     char resource_msg[256];                /* first harness_resource_exhausted */
     harness_gauge gauges[HARNESS_MAX_GAUGES];
     harness_markrec marks[HARNESS_MAX_MARKS];
+    harness_latencyrec latencies[HARNESS_MAX_LATENCIES];
     char *output;                          /* HARNESS_OUTPUT_CAP bytes */
     _Atomic size_t output_len;
     _Atomic unsigned races;
