@@ -296,16 +296,23 @@ const char *chat_conn_addr(const chat_conn *c) { return c->addr; }
 
 /* ------------------------------------------------------------ Listeners */
 
+/* A TCP socket for "HOST:PORT" (its address in *a), or -1 with the reason. */
+static int tcp_socket(const char *addr, struct sockaddr_in *a, char *err, size_t errsize)
+{
+    if (!parse_addr(addr, a, err, errsize))
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        snprintf(err, errsize, "socket: %s", strerror(errno));
+    return fd;
+}
+
 chat_listener *chat_listen_tcp(const char *addr, char *err, size_t errsize)
 {
     struct sockaddr_in a;
-    if (!parse_addr(addr, &a, err, errsize))
+    int fd = tcp_socket(addr, &a, err, errsize);
+    if (fd < 0)
         return NULL;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errsize, "socket: %s", strerror(errno));
-        return NULL;
-    }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 1024)) {
@@ -411,13 +418,9 @@ chat_conn *chat_dial(chat_listener *l)
 chat_conn *chat_dial_tcp(const char *addr, char *err, size_t errsize)
 {
     struct sockaddr_in a;
-    if (!parse_addr(addr, &a, err, errsize))
+    int fd = tcp_socket(addr, &a, err, errsize);
+    if (fd < 0)
         return NULL;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errsize, "socket: %s", strerror(errno));
-        return NULL;
-    }
     int r, e;
     do {
         csp_syscall_enter("connect");
