@@ -283,12 +283,12 @@ static void how_runs_end(void **state)
     assert_int_equal(run_scripted(blocked_forever, NULL, &s, NULL, &st), CSP_RUN_DEADLOCK);
     assert_false(st.entry_returned);
 
-    csp_run_limits steps = { 1000, 0 };
+    csp_run_limits steps = { .max_steps = 1000 };
     assert_int_equal(run_scripted(yield_forever, NULL, &s, &steps, &st), CSP_RUN_STEPS);
     assert_in_range(st.steps, 1000, 1001);
 
     /* A sleeper 100 s away, a horizon of 10 s after entry returns. */
-    csp_run_limits horizon = { 0, 10 * CSP_SECOND };
+    csp_run_limits horizon = { .horizon = 10 * CSP_SECOND };
     observed = 0;
     assert_int_equal(run_scripted(return_leaving_a_sleeper, NULL, &s, &horizon, &st),
                      CSP_RUN_HORIZON);

@@ -214,6 +214,93 @@ static void a_timeout_in_virtual_time(void **state)
     harness_result_free(&r);
 }
 
+/* ------------------------------------------------------ The timer window */
+
+/* A timeout against the close it guards, `race_delta` after it: in a real
+ * program either can come first. The outcomes every schedule reached
+ * (in-process runs, so these statics see them all). */
+static csp_duration race_delta;
+static bool saw_closed, saw_timeout;
+
+static void late_closer(void *arg)
+{
+    csp_sleep(CSP_MILLISECOND + race_delta);
+    csp_close(arg);
+}
+
+static void timeout_against_close(void *arg)
+{
+    csp_chan *done = csp_chan_make(0, 0, "done");
+    csp_go(late_closer, done, "closer");
+    csp_case cases[] = { { done, CSP_OP_RECV, NULL, false },
+                         { csp_after(CSP_MILLISECOND), CSP_OP_RECV, NULL, false } };
+    if (csp_select(cases, 2, false) == 0) {
+        saw_closed = true;
+    } else {
+        saw_timeout = true;
+        csp_recv(done, NULL);   /* the closer still ends: nothing leaks */
+    }
+}
+
+/* EXHAUSTIVE over every schedule: which outcomes were reached. */
+static void search_race(csp_duration delta, csp_duration window, bool *closed, bool *timeout)
+{
+    race_delta = delta;
+    saw_closed = saw_timeout = false;
+    harness_options o = cu_options();
+    o.strategy = HARNESS_EXHAUSTIVE;
+    o.schedules = 1000;
+    o.in_process = true;
+    o.keep_going = true;
+    o.timer_window = window;
+    harness_result r;
+    cu_run(timeout_against_close, NULL, &o, &r);
+    cu_assert_verdict(&r, HARNESS_PASS);
+    assert_true(r.exhausted);
+    if (cu_verbose())
+        printf("delta %lld ns, window %lld ns: %u schedules, closed %d, timeout %d\n",
+               (long long)delta, (long long)window, r.schedules_run, saw_closed, saw_timeout);
+    harness_result_free(&r);
+    *closed = saw_closed;
+    *timeout = saw_timeout;
+}
+
+/* Deadlines 1 µs and 500 µs apart are a race within the default window
+ * (1 ms): both orders are searched. */
+static void near_deadlines_are_a_race(void **state)
+{
+    const csp_duration deltas[] = { CSP_MICROSECOND, 500 * CSP_MICROSECOND };
+    for (int i = 0; i < 2; i++) {
+        bool closed, timeout;
+        search_race(deltas[i], harness_defaults().timer_window, &closed, &timeout);
+        assert_true(closed);
+        assert_true(timeout);
+    }
+}
+
+/* Outside the window (or with none), the earlier deadline always wins:
+ * what the search reached before the window existed. */
+static void outside_the_window_the_earlier_wins(void **state)
+{
+    bool closed, timeout;
+    search_race(500 * CSP_MICROSECOND, 0, &closed, &timeout);
+    assert_false(closed);
+    assert_true(timeout);
+    search_race(2 * CSP_MILLISECOND, CSP_MILLISECOND, &closed, &timeout);
+    assert_false(closed);
+    assert_true(timeout);
+}
+
+static void a_negative_window_is_refused(void **state)
+{
+    harness_options o = cu_options();
+    o.timer_window = -1;
+    harness_result r;
+    assert_int_equal(harness_run(timeout_against_close, NULL, &o, &r), -1);
+    cu_assert_contains(&r, r.message, "timer_window is -1 ns; accepted: 0");
+    harness_result_free(&r);
+}
+
 int main(void)
 {
     cu_main_init();
@@ -223,6 +310,9 @@ int main(void)
         cmocka_unit_test(sleeps_wake_in_deadline_order),
         cmocka_unit_test(afters_fire_in_deadline_order),
         cmocka_unit_test(a_timeout_in_virtual_time),
+        cmocka_unit_test(near_deadlines_are_a_race),
+        cmocka_unit_test(outside_the_window_the_earlier_wins),
+        cmocka_unit_test(a_negative_window_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,7 @@ typedef struct {
     /* Controlled mode. */
     unsigned choice_bound;    /* EXHAUSTIVE: non-default select/timer choices per run (below) */
     csp_duration horizon;     /* virtual time a run may go on after entry returned */
+    csp_duration timer_window;/* timers due within this of each other: a TIMER decision (below) */
 
     /* goleak-style: tasks to leave out of leak reports. Each entry is an
      * fnmatch(3) glob matched against the task's name (csp_go_named), the
@@ -88,7 +89,8 @@ typedef struct {
 } harness_options;
 
 /* Defaults: free mode, random, seed 1, one schedule, hang after 3 s without
- * progress, 60 s wall bound, 500 ms leak grace, 100,000 steps.
+ * progress, 60 s wall bound, 500 ms leak grace, 100,000 steps, a 1 ms timer
+ * window.
  *
  * The bounds:
  *  hang_after  free mode: no task made progress (no channel operation, no
@@ -102,6 +104,11 @@ typedef struct {
  *  max_steps   controlled mode: scheduling points in one schedule before the
  *              scheduler hands over to a fair one for max_steps more; only a
  *              run that does not end then either is a HANG (livelock).
+ *  timer_window controlled mode: when nothing can run, the timers due
+ *              within this much virtual time of the earliest fire together,
+ *              their order a TIMER decision — two deadlines 1 µs apart are
+ *              as much a race as two equal ones (a timeout against the
+ *              event it guards). Default 1 ms; 0: only equal deadlines.
  *  horizon     controlled mode: virtual time a run may go on after entry
  *              returned (tickers, sleeping tasks) before it is judged.
  *

@@ -229,7 +229,8 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
     if (a->forked)
         arm_wall_bound(o);
 
-    csp_run_limits limits = { harness__strategy_step_limit(&st), o->horizon > 0 ? o->horizon : 3600 * CSP_SECOND };
+    csp_run_limits limits = { harness__strategy_step_limit(&st), o->horizon > 0 ? o->horizon : 3600 * CSP_SECOND,
+                              o->timer_window };
     unsigned runs = o->replay ? 1 : o->schedules;
     char *first_output = NULL;
     harness_judgement all = {0};   /* every schedule's verdicts */

@@ -37,6 +37,7 @@ HARNESS_CODE harness_options harness_defaults(void)
         .leak_grace = 500 * CSP_MILLISECOND,
         .choice_bound = 2,
         .horizon = 3600 * CSP_SECOND,
+        .timer_window = CSP_MILLISECOND,
         .noise = HARNESS_DEFAULT_NOISE,
     };
 }
@@ -86,6 +87,9 @@ static HARNESS_CODE const char *validate(void (*entry)(void *), const harness_op
             return say(err, size, "pct_depth is %u; accepted: 1 to 64", o->pct_depth);
         if (o->horizon < 0)
             return "horizon must not be negative";
+        if (o->timer_window < 0)
+            return say(err, size, "timer_window is %lld ns; accepted: 0 (equal deadlines only) or more",
+                       (long long)o->timer_window);
         if (o->replay) {
             harness_strategy_state st;
             harness__strategy_init(&st, o);

@@ -72,6 +72,12 @@ typedef enum {
 typedef struct {
     uint64_t max_steps;       /* scheduling points in one run; 0: unbounded */
     csp_duration horizon;     /* after entry returns, how much virtual time may pass */
+    /* Timers whose deadlines lie within this much of the earliest one fire
+     * together, their order a TIMER decision (0: only equal deadlines). In a
+     * real program two timeouts 1 µs apart can fire in either order; with a
+     * window the search tries both. Virtual time never goes back: each fires
+     * at the later of its deadline and the time already reached. */
+    csp_duration timer_window;
 } csp_run_limits;
 
 typedef struct {

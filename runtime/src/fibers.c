@@ -529,15 +529,26 @@ static CSP_RT bool any_wakeable_timer(void)
     return false;
 }
 
-/* Fires the timers due at the earliest deadline, in the order the hooks
- * choose, after moving virtual time there. */
+/* Fires the timers due at one deadline, in the order the hooks choose,
+ * after moving virtual time there (never back). The deadline is the
+ * earliest, unless others lie within the timer window after it
+ * (csp_run_limits.timer_window): then which of those deadlines comes first
+ * is a TIMER decision too, and the tasks it wakes run before the rest fire
+ * (late) — a timeout 1 µs before the event it guards, or after it. */
 static CSP_RT void fire_next_timers(void)
 {
     csp_timer *batch[64];
-    csp_timer *top = csp__th_top(&W.timers);
-    if (top->when > W.now)
-        W.now = top->when;
-    size_t n = csp__th_pop_earliest(&W.timers, batch, 64);
+    csp_duration deadlines[16];
+    csp_duration earliest = csp__th_top(&W.timers)->when;
+    csp_duration window = W.limits.timer_window > 0 ? W.limits.timer_window : 0;
+    csp_duration until = earliest > INT64_MAX - window ? INT64_MAX : earliest + window;
+    size_t nd = window ? csp__th_deadlines_until(&W.timers, until, deadlines, 16) : 1;
+    csp_duration when = nd > 1 ? deadlines[ask(CSP_DECIDE_TIMER, nd, NULL, -1)] : earliest;
+    if (W.aborted)
+        return;
+    if (when > W.now)
+        W.now = when;
+    size_t n = csp__th_pop_at(&W.timers, when, batch, 64);
     while (n > 0 && !W.aborted) {
         size_t i = n > 1 ? ask(CSP_DECIDE_TIMER, n, NULL, -1) : 0;
         csp_timer *tm = batch[i];

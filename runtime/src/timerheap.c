@@ -90,14 +90,55 @@ CSP_RT void csp__th_filter(csp_timerheap *h, bool (*drop)(const csp_timer *tm))
 
 CSP_RT size_t csp__th_pop_earliest(csp_timerheap *h, csp_timer **out, size_t max)
 {
+    return h->len ? csp__th_pop_at(h, h->a[0]->when, out, max) : 0;
+}
+
+CSP_RT size_t csp__th_pop_at(csp_timerheap *h, csp_duration when, csp_timer **out, size_t max)
+{
+    /* The heap's order is (when, seq): popping the top while it is due at
+     * `when` is correct only for the earliest deadline; for a later one,
+     * take the matches out wherever they are, then sort them by seq. */
     size_t n = 0;
-    if (!h->len)
-        return 0;
-    csp_duration when = h->a[0]->when;
-    while (h->len > 0 && h->a[0]->when == when && n < max) {
-        csp_timer *tm = h->a[0];
-        csp__th_remove(h, tm);
-        out[n++] = tm;
+    for (size_t i = 0; i < h->len && n < max;) {
+        if (h->a[i]->when == when) {
+            csp_timer *tm = h->a[i];
+            csp__th_remove(h, tm);
+            out[n++] = tm;
+            i = 0;   /* removal moved entries: look again from the top */
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && out[j - 1]->seq > out[j]->seq; j--) {
+            csp_timer *t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+CSP_RT size_t csp__th_deadlines_until(const csp_timerheap *h, csp_duration until, csp_duration *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->len; i++) {
+        csp_duration w = h->a[i]->when;
+        if (w > until)
+            continue;
+        size_t k = 0;
+        while (k < n && out[k] < w)
+            k++;
+        if (k < n && out[k] == w)
+            continue;
+        if (n == max) {
+            if (k == n)
+                continue;
+            n--;   /* keep the earliest max */
+        }
+        for (size_t j = n; j > k; j--)
+            out[j] = out[j - 1];
+        out[k] = w;
+        n++;
     }
     return n;
 }

@@ -19,6 +19,11 @@ void csp__th_remove(csp_timerheap *h, csp_timer *tm);
 void csp__th_filter(csp_timerheap *h, bool (*drop)(const csp_timer *tm));
 /* Pops every timer due at the earliest deadline (at most max) into out. */
 size_t csp__th_pop_earliest(csp_timerheap *h, csp_timer **out, size_t max);
+/* Pops every timer due exactly at `when` (at most max), in arming order. */
+size_t csp__th_pop_at(csp_timerheap *h, csp_duration when, csp_timer **out, size_t max);
+/* The distinct deadlines of the timers due at or before `until`, ascending,
+ * into out (at most max); returns how many. */
+size_t csp__th_deadlines_until(const csp_timerheap *h, csp_duration until, csp_duration *out, size_t max);
 CSP_RT static inline csp_timer *csp__th_top(const csp_timerheap *h) { return h->len ? h->a[0] : NULL; }
 /* Re-arms a periodic timer that just fired at `now`: the next tick on its
  * period grid after now, dropping the ticks it was late for (as Go does). */
