@@ -64,8 +64,9 @@ const char replay_help[] =
     "Replays exactly one controlled-mode run of a variant, from the schedule that `run`\n"
     "or `prove` printed (v1:random:..., v1:pct:... or v1:x:...), and prints it as `run`\n"
     "does. A schedule that does not parse, or does not fit the variant, is bad usage.\n"
-    "With --bytes, the scheduler's decisions are the bytes of FILE (strategy BYTES): a\n"
-    "schedule fuzzer's input, such as the crash file libFuzzer wrote for a finding.\n"
+    "With --bytes, the scheduler's decisions are the bytes of FILE (strategy BYTES),\n"
+    "then random ones seeded by them, as the schedule fuzzer reads its input: such as\n"
+    "the crash file libFuzzer wrote for a finding.\n"
     "Exit status 0 when the verdict is one the variant expects, 1 when not. A replay is\n"
     "one run, so a variant expected NONDETERMINISTIC (a verdict that compares runs) is\n"
     "expected to PASS here, printing exactly the output of the run replayed.\n";

@@ -230,6 +230,7 @@ int cmd_replay(int argc, char **argv)
         o.strategy = HARNESS_BYTES;
         o.bytes = data;
         o.nbytes = n;
+        o.bytes_then_random = true;   /* as the schedule fuzzer reads them */
         o.schedules = 1;
     } else {
         o.replay = pa.pos[1];

@@ -131,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.strategy = HARNESS_BYTES;
     o.bytes = data;
     o.nbytes = size;
+    o.bytes_then_random = true;   /* every input a whole schedule (harness.h) */
     o.schedules = 1;
     o.in_process = true;
     if (feedback) {

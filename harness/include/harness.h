@@ -48,6 +48,8 @@ typedef struct {
     unsigned preemption_bound;                /* EXHAUSTIVE: preemptions per run (see below) */
     const char *replay;                       /* a schedule string: replay exactly this run */
     const uint8_t *bytes; size_t nbytes;      /* HARNESS_BYTES: decisions from these bytes */
+    bool bytes_then_random;                   /* HARNESS_BYTES: after the bytes, random decisions
+                                                 seeded by a hash of the bytes (below) */
     csp_duration hang_after, timeout;         /* no-progress and wall bounds (both modes) */
     uint64_t max_steps;                       /* controlled mode: livelock bound */
 

@@ -16,7 +16,11 @@
  *              the bottom too. Select and timer choices are uniform.
  *  BYTES       each decision takes the next byte (two when there are more than
  *              256 options) modulo the options; when the bytes run out, the
- *              running task goes on (else the lowest id), choices take 0.
+ *              running task goes on (else the lowest id), choices take 0 —
+ *              or, with bytes_then_random, every further decision is uniform
+ *              from a generator seeded by a hash of all the bytes: each input
+ *              is then a whole random schedule whose first decisions a fuzzer
+ *              mutates (the schedule fuzzer's reading; same bytes, same run).
  *  EXHAUSTIVE  depth-first over every decision (stateless, like CHESS): the
  *              first visit of a decision takes its default (a RUN decision
  *              with a current task: that task; otherwise option 0), and
@@ -254,7 +258,7 @@ HARNESS_QUIET static size_t pct_run(harness_strategy_state *st, size_t n, const 
 HARNESS_QUIET static size_t bytes_pick(harness_strategy_state *st, csp_decision_kind kind, size_t n, int current)
 {
     if (st->bytepos >= st->nbytes)
-        return default_pick(kind, current);
+        return st->bytes_then_random ? below(&st->bytes_rng, n) : default_pick(kind, current);
     unsigned v = st->bytes[st->bytepos++];
     if (n > 256 && st->bytepos < st->nbytes)
         v = v << 8 | st->bytes[st->bytepos++];
@@ -397,6 +401,7 @@ HARNESS_CODE void harness__strategy_init(harness_strategy_state *st, const harne
     st->choice_bound = o->choice_bound;
     st->bytes = o->bytes;
     st->nbytes = o->nbytes;
+    st->bytes_then_random = o->bytes_then_random;
     st->estimate = 0;          /* learned from the runs (strategy_end_run) */
     st->max_steps = o->max_steps;
     st->fair_steps = o->max_steps;   /* the fair continuation's bound */
@@ -424,6 +429,9 @@ HARNESS_CODE void harness__strategy_begin_run(harness_strategy_state *st, unsign
     st->ndec = 0;
     st->error = NULL;
     st->bytepos = 0;
+    st->bytes_rng = 0x9e3779b97f4a7c15ull;   /* FNV-1a of the bytes, then splitmix */
+    for (size_t i = 0; i < st->nbytes; i++)
+        st->bytes_rng = (st->bytes_rng ^ st->bytes[i]) * 0x100000001b3ull;
     st->last_event_task = 0;
     st->pct_step = 0;
     st->same_streak = 0;

@@ -39,6 +39,8 @@ typedef struct {
     /* BYTES */
     const uint8_t *bytes;
     size_t nbytes, bytepos;
+    bool bytes_then_random;
+    uint64_t bytes_rng;        /* the generator after the bytes (bytes_then_random) */
     /* Interleaving coverage (harness_options.coverage): the last event of
      * the run, paired with the next one of another task. */
     uint8_t *coverage;
