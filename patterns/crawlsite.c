@@ -382,6 +382,15 @@ char *crawl_url_resolve(const char *base, const char *href)
         (strcmp(scheme, "http") && strcmp(scheme, "https")))
         goto out;
     curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
+    /* Host names are case-insensitive: one spelling, so seen has one entry. */
+    if (curl_url_get(u, CURLUPART_HOST, &s, 0) == CURLUE_OK) {
+        for (char *p = s; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        curl_url_set(u, CURLUPART_HOST, s, 0);
+        curl_free(s);
+        s = NULL;
+    }
     if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
         goto out;
     result = xstrdup(s);
