@@ -520,12 +520,10 @@ typedef struct {
 
 static bool on_sites(demo_crawl *d, const char *url)
 {
-    char *o = crawl_url_origin(url);
-    bool ok = false;
-    for (int i = 0; o && i < d->norigins && !ok; i++)
-        ok = !strcmp(o, d->origins[i]);
-    free(o);
-    return ok;
+    for (int i = 0; i < d->norigins; i++)
+        if (crawl_url_on_origin(url, d->origins[i]))
+            return true;
+    return false;
 }
 
 static void demo_crawl_one(void *arg)

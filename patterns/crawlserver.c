@@ -48,7 +48,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
         return ok;
     }
     crawlsite_respond(url, &r);
-    sleep_for(*latency + r.delay);
+    if (*latency > 0)                       /* 0: everything at once, the slow page too */
+        sleep_for(*latency + r.delay);
     struct MHD_Response *resp = MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         crawlsite_response_free(&r);

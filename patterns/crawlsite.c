@@ -365,16 +365,16 @@ static char *clean_href(const char *href)
     return out;
 }
 
-char *crawl_url_resolve(const char *base, const char *href)
+/* href resolved against the parsed base u (left as it was). Normalized:
+ * fragment dropped, host name in lower case, no default port, so one page
+ * has one spelling and its origin is a prefix of it (crawl_url_origin). */
+static char *resolve_with(CURLU *base, const char *href)
 {
-    pthread_once(&global_once, global_init);
     char *clean = clean_href(href ? href : "");
-    char *result = NULL, *scheme = NULL, *s = NULL;
-    CURLU *u = curl_url();
+    char *result = NULL, *scheme = NULL, *host = NULL, *s = NULL;
+    CURLU *u = curl_url_dup(base);
     if (!u)
         csp_panic("crawl: out of memory");
-    if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
-        goto out;
     /* An empty reference is the base document itself (as Go's URL.Parse). */
     if (clean[0] && curl_url_set(u, CURLUPART_URL, clean, 0) != CURLUE_OK)
         goto out;
@@ -382,66 +382,88 @@ char *crawl_url_resolve(const char *base, const char *href)
         (strcmp(scheme, "http") && strcmp(scheme, "https")))
         goto out;
     curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-    /* Host names are case-insensitive: one spelling, so seen has one entry. */
-    if (curl_url_get(u, CURLUPART_HOST, &s, 0) == CURLUE_OK) {
-        for (char *p = s; *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
-        curl_url_set(u, CURLUPART_HOST, s, 0);
-        curl_free(s);
-        s = NULL;
-    }
-    if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out;
+    bool upper = false;
+    for (char *p = host; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') {
+            *p = (char)(*p - 'A' + 'a');
+            upper = true;
+        }
+    if (upper)
+        curl_url_set(u, CURLUPART_HOST, host, 0);
+    if (curl_url_get(u, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
         goto out;
     result = xstrdup(s);
 out:
     curl_free(s);
+    curl_free(host);
     curl_free(scheme);
     curl_url_cleanup(u);
     free(clean);
     return result;
 }
 
-char *crawl_url_origin(const char *url)
+static CURLU *parse_base(const char *base)
 {
     pthread_once(&global_once, global_init);
     CURLU *u = curl_url();
     if (!u)
         csp_panic("crawl: out of memory");
-    char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        (!strcmp(scheme, "http") || !strcmp(scheme, "https")) &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-        size_t n = strlen(scheme) + strlen(host) + strlen(port) + 8;
-        out = xmalloc(n);
-        snprintf(out, n, "%s://%s:%s", scheme, host, port);
+    if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return NULL;
     }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
+    return u;
+}
+
+char *crawl_url_resolve(const char *base, const char *href)
+{
+    CURLU *u = parse_base(base);
+    char *r = u ? resolve_with(u, href) : NULL;
     curl_url_cleanup(u);
-    return out;
+    return r;
+}
+
+/* The prefix of the normalized URL up to its path: "scheme://host[:port]". */
+char *crawl_url_origin(const char *url)
+{
+    char *n = crawl_url_resolve(url, "");
+    if (!n)
+        return NULL;
+    char *path = strchr(strstr(n, "://") + 3, '/');
+    if (path)
+        *path = 0;
+    return n;
+}
+
+bool crawl_url_on_origin(const char *url, const char *origin)
+{
+    size_t n = strlen(origin);
+    return !strncmp(url, origin, n) && (url[n] == '/' || url[n] == 0);
 }
 
 /* Every a[@href], document order, by an iterative walk (hostile documents
  * nest deeply; libxml2 caps the depth, the walk needs no stack either way). */
 void crawl_html_links(const char *html, size_t len, const char *base, crawl_links *out)
 {
-    pthread_once(&global_once, global_init);
+    CURLU *base_u = parse_base(base);
+    if (!base_u)
+        return;
     int n = len > INT_MAX ? INT_MAX : (int)len;
     htmlDocPtr doc = htmlReadMemory(html, n, base, NULL,
                                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                                     HTML_PARSE_NONET);
-    if (!doc)
+    if (!doc) {
+        curl_url_cleanup(base_u);
         return;
+    }
     xmlNodePtr node = xmlDocGetRootElement(doc);
     while (node) {
         if (node->type == XML_ELEMENT_NODE && !xmlStrcasecmp(node->name, BAD_CAST "a")) {
             xmlChar *href = xmlGetProp(node, BAD_CAST "href");
             if (href) {
-                char *url = crawl_url_resolve(base, (const char *)href);
+                char *url = resolve_with(base_u, (const char *)href);
                 if (url)
                     crawl_links_push(out, url);
                 xmlFree(href);
@@ -460,6 +482,7 @@ void crawl_html_links(const char *html, size_t len, const char *base, crawl_link
             node = node->next;
     }
     xmlFreeDoc(doc);
+    curl_url_cleanup(base_u);
 }
 
 void crawl_fetched_free(crawl_fetched *f)
@@ -486,12 +509,10 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
         crawl_links all = { 0 };
         crawl_html_links(f.body, f.len, f.url, &all);
         for (size_t i = 0; i < all.n; i++) {
-            char *o = origin ? crawl_url_origin(all.v[i]) : NULL;
-            if (!origin || (o && !strcmp(o, origin))) {
+            if (!origin || crawl_url_on_origin(all.v[i], origin)) {
                 crawl_links_push(out, all.v[i]);
                 all.v[i] = NULL;
             }
-            free(o);
         }
         crawl_links_free(&all);
     }
@@ -503,18 +524,35 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
 
 /* One easy handle per fetch, as the book's http.Get gives each goroutine its
  * own request: every fetching task blocks in its own curl_easy_perform (a
- * declared system call), nothing is shared between tasks, so no lock of ours
- * orders one task's fetch after another's. A multi handle would serve all
- * fetches from one thread, but then the tasks would wait on a channel for
- * that thread, and crawl1's unbounded concurrency would no longer be its
- * own sockets. The cost is a new loopback connection per page. */
+ * declared system call). A multi handle would serve all fetches from one
+ * thread, but then the tasks would wait on a channel for that thread, and
+ * crawl1's unbounded concurrency would no longer be its own sockets. What
+ * the easy handles share is what Go's http.DefaultTransport shares: a
+ * cache of idle keep-alive connections (a CURLSH, its lock a mutex, as the
+ * transport's is), so a crawl does not open a connection per page. */
 #define FETCH_MAX_BYTES (8L << 20)
 
 typedef struct {
     crawl_site base;
     char *root;
     const atomic_int *cancel;
+    CURLSH *share;
+    pthread_mutex_t lock[CURL_LOCK_DATA_LAST];
 } http_site;
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    (void)h, (void)access;
+    http_site *s = arg;
+    pthread_mutex_lock(&s->lock[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+    (void)h;
+    http_site *s = arg;
+    pthread_mutex_unlock(&s->lock[data]);
+}
 
 typedef struct {
     buf body;
@@ -552,6 +590,7 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
     }
     http_transfer t = { .cancel = s->cancel };
     curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_SHARE, s->share);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -606,6 +645,16 @@ crawl_site *crawlsite_http(const char *root, const atomic_int *cancel)
     http_site *s = xmalloc(sizeof *s);
     s->root = root ? xstrdup(root) : NULL;
     s->cancel = cancel;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&s->lock[i], NULL);
+    s->share = curl_share_init();
+    if (!s->share)
+        csp_panic("crawl: out of memory");
+    curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(s->share, CURLSHOPT_USERDATA, s);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     s->base.fetch = http_fetch;
     s->base.root = s->root;
     return &s->base;
@@ -684,7 +733,11 @@ void crawlsite_free(crawl_site *s)
     if (s->fetch == sim_fetch) {
         free(((sim_site *)s)->root);
     } else {
-        free(((http_site *)s)->root);
+        http_site *h = (http_site *)s;
+        curl_share_cleanup(h->share);
+        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_destroy(&h->lock[i]);
+        free(h->root);
     }
     free(s);
 }

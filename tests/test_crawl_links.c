@@ -65,12 +65,19 @@ static void follows_only_http_and_https(void **state)
     assert_resolves(base, "data:text/html,<a href=x>", NULL);
     assert_resolves("not a url", "p.html", NULL);
     char *o = crawl_url_origin("https://127.0.0.1/x");
-    assert_string_equal(o, "https://127.0.0.1:443");
+    assert_string_equal(o, "https://127.0.0.1");
     free(o);
     o = crawl_url_origin("http://127.0.0.1:9/x?y#z");
     assert_string_equal(o, "http://127.0.0.1:9");
     free(o);
     assert_null(crawl_url_origin("mailto:x@y"));
+    o = crawl_url_origin("HTTP://LocalHost:80");
+    assert_string_equal(o, "http://localhost");
+    assert_true(crawl_url_on_origin("http://localhost/p", o));
+    assert_false(crawl_url_on_origin("http://localhost.evil/p", o));
+    assert_false(crawl_url_on_origin("http://localhost:8080/p", o));
+    free(o);
+    assert_resolves(base, "http://127.0.0.1:80/x", "http://127.0.0.1/x");
 }
 
 static size_t links_of(const char *html, size_t len, crawl_links *out)

@@ -123,17 +123,23 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
 
 /* The parts of crawl_extract, for tests: every <a href> of an HTML document
  * (libxml2's recovering HTML parser, any encoding), resolved against base;
- * and one reference resolved (NULL when it is not an http(s) URL). */
+ * and one reference resolved (NULL when it is not an http(s) URL):
+ * fragment dropped, host name in lower case, no default port. */
 void crawl_html_links(const char *html, size_t len, const char *base, crawl_links *out);
 char *crawl_url_resolve(const char *base, const char *href);
-/* "http://host:port" of an http(s) URL (malloc'ed), NULL if it is not one. */
+/* The origin of an http(s) URL as crawl_url_resolve spells it,
+ * "scheme://host[:port]" (no default port; malloc'ed), NULL if it is not
+ * one; and whether a resolved URL is on it (a prefix test, no parsing). */
 char *crawl_url_origin(const char *url);
+bool crawl_url_on_origin(const char *url, const char *origin);
 
 /* ---------------------------------------------------------------- Server */
 
 /* Starts the server in a child process (a fork of this process, which must
  * be single-threaded: see crawlserver.c) serving the site with `latency`
- * per page, and returns its root URL "http://127.0.0.1:PORT/" (static).
+ * per page (and /slow.html's extra delay; a latency of 0 serves every page
+ * at once, the slow one too: the benchmark's setting), and returns its root
+ * URL "http://127.0.0.1:PORT/" (static).
  * The server dies with this process. NULL, with the reason on stderr, when
  * it cannot be started. */
 const char *crawlsite_server_start(csp_duration latency);
