@@ -79,6 +79,11 @@ static void buf_printf(buf *b, const char *fmt, ...)
 
 /* ================================================================= Site */
 
+/* crawlsite_use_tiny: the small site exhaustive search can cover. */
+static bool tiny;
+
+void crawlsite_use_tiny(bool on) { tiny = on; }
+
 enum { PAGE_MISSING, PAGE_INDEX, PAGE_P, PAGE_SLOW, PAGE_MANY, PAGE_DATA, PAGE_SECRET, PAGE_OLD };
 
 /* Which page a path is; *num is the page number of /p/N.html. */
@@ -117,6 +122,15 @@ static int page_kind(const char *path, long *num)
 static int page_targets(int kind, long num, char t[MAX_TARGETS][TARGET_SIZE])
 {
     int n = 0;
+    if (tiny) {                             /* "/" -> p/0 <-> p/1, and a 404 */
+        if (kind == PAGE_INDEX) {
+            snprintf(t[n++], TARGET_SIZE, "/p/0.html");
+            snprintf(t[n++], TARGET_SIZE, "/missing/index.html");
+        } else if (kind == PAGE_P) {
+            snprintf(t[n++], TARGET_SIZE, "/p/%ld.html", (num + 1) % 2);
+        }
+        return n;
+    }
     switch (kind) {
     case PAGE_INDEX:
         snprintf(t[n++], TARGET_SIZE, "/p/0.html");
@@ -170,7 +184,7 @@ static void render_page(buf *b, int kind, long num, const char *path)
                   "<body><h1>page %s</h1><ul>\n", path, path);
     for (int i = 0; i < n; i++)
         render_link(b, dir, t[i], (unsigned)(num * 3 + i));
-    if (kind == PAGE_INDEX) {
+    if (kind == PAGE_INDEX && !tiny) {
         /* Links a crawler of this site must not follow: other sites and
          * other schemes, a fragment of this page. */
         buf_puts(b, "<li><a href=\"http://example.invalid/\">elsewhere</a>\n"

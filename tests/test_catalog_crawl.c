@@ -3,7 +3,8 @@
  * (free mode against the loopback server, controlled mode against the
  * simulated web); the buggy ones found by at least two strategies and
  * replayed; crawl.unbounded's RESOURCE measured in both modes, whatever
- * verdict outranks it.
+ * verdict outranks it; the correct ones under bounded exhaustive search on a
+ * tiny site.
  *
  * The server is started once, here, before any fork (crawlsite_fixture,
  * through pattern_prepare), so every free-mode run inherits its URL. */
@@ -52,12 +53,34 @@ static void unbounded_exceeds_the_fetch_bound(void **state)
     }
 }
 
+/* The correct variants under bounded exhaustive search on the tiny site in
+ * memory (4 pages). crawl.semaphore's space within two preemptions is
+ * covered (about 6,600 schedules); crawl.workers-terminating's 20 crawlers
+ * make even the space without preemption too large, so 5,000 of its
+ * schedules are searched and it prints "not exhausted" honestly. */
+static void correct_variants_searched_on_a_tiny_site(void **state)
+{
+    (void)state;
+    crawlsite_use_tiny(true);
+    catalog_check_exhaustive("crawl.semaphore", 2, 20000);
+    catalog_check_exhaustive("crawl.workers-terminating", 0, 5000);
+    crawlsite_use_tiny(false);
+}
+
+static int full_site(void **state)
+{
+    (void)state;
+    crawlsite_use_tiny(false);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crawl_family),
         cmocka_unit_test(crawl_bugs_found_by_two_strategies),
         cmocka_unit_test(unbounded_exceeds_the_fetch_bound),
+        cmocka_unit_test_teardown(correct_variants_searched_on_a_tiny_site, full_site),
     };
     return cmocka_run_group_tests(tests, start_server, NULL);
 }

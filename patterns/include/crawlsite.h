@@ -54,6 +54,12 @@ typedef struct {
 /* The response for `path` (the part of a URL after the host, query
  * included). Always succeeds; free with crawlsite_response_free. */
 void crawlsite_respond(const char *path, crawlsite_response *r);
+
+/* From now on (this process and the children it forks) the site is a tiny
+ * one: "/" links to /p/0.html and a 404, /p/0.html and /p/1.html to each
+ * other; the reference walk follows. A test's hook: exhaustive search on
+ * the correct variants (the served site, if any, does not change). */
+void crawlsite_use_tiny(bool on);
 void crawlsite_response_free(crawlsite_response *r);
 
 /* The reference: every path a crawler starting at "/" reaches, following
