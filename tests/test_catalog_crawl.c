@@ -106,6 +106,10 @@ static int run_demo(const char *input, char *url, char *out, size_t size)
         int status = dm ? dm->main(1, argv) : 98;
         fflush(stdout);
         fflush(stderr);
+        /* A task that has made its last channel operation may still be on
+         * its way out: wait (bounded) for it, as the du demo's test does. */
+        for (int i = 0; i < 200 && csp_debug_tasks(NULL, 0) > 1; i++)
+            usleep(10000);
         if (csp_debug_tasks(NULL, 0) > 1)
             status = 99;
         _exit(status);
