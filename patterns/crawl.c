@@ -616,53 +616,102 @@ static bool parse_count(const char *opt, const char *v, long *out)
     return true;
 }
 
-static int crawl_demo_main(int argc, char **argv)
+/* The command line: options into *depth and *max_pages (-1: no limit), the
+ * URLs, normalized, into seeds and their origins into d. false (after one
+ * line on stderr) on bad usage. */
+static bool demo_parse(int argc, char **argv, long *depth, long *max_pages, crawl_links *seeds,
+                       demo_crawl *d)
 {
-    long depth = -1, max_pages = -1;
     int i = 0;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    while (i < argc && argv[i][0] == '-' && argv[i][1]) {
         if (!strcmp(argv[i], "--")) {
             i++;
             break;
         }
-        if (!strcmp(argv[i], "--depth") || !strcmp(argv[i], "--max-pages")) {
-            if (!parse_count(argv[i], i + 1 < argc ? argv[i + 1] : NULL,
-                             argv[i][2] == 'd' ? &depth : &max_pages))
-                return 2;
-            i++;
-        } else {
+        if (strcmp(argv[i], "--depth") && strcmp(argv[i], "--max-pages")) {
             fprintf(stderr, "crawl: unknown option '%s' (%s)\n", argv[i], crawl_usage);
-            return 2;
+            return false;
         }
+        if (!parse_count(argv[i], i + 1 < argc ? argv[i + 1] : NULL,
+                         argv[i][2] == 'd' ? depth : max_pages))
+            return false;
+        i += 2;                             /* the option and its value */
     }
     if (i == argc) {
         fprintf(stderr, "crawl: no URL to start from (%s)\n", crawl_usage);
-        return 2;
+        return false;
     }
-    demo_crawl d = { 0 };
-    crawl_links *seeds = xcalloc(1, sizeof *seeds);
-    d.origins = xcalloc((size_t)(argc - i), sizeof *d.origins);
-    for (int k = i; k < argc; k++) {
-        char *url = crawl_url_resolve(argv[k], "");
+    d->origins = xcalloc((size_t)(argc - i), sizeof *d->origins);
+    for (; i < argc; i++) {
+        char *url = crawl_url_resolve(argv[i], "");
         char *o = url ? crawl_url_origin(url) : NULL;
         if (!o) {
-            fprintf(stderr, "crawl: bad URL '%s' (accepted: an absolute http or https URL)\n", argv[k]);
+            fprintf(stderr, "crawl: bad URL '%s' (accepted: an absolute http or https URL)\n", argv[i]);
             free(url);
-            crawl_links_free(seeds);
-            free(seeds);
-            for (int j = 0; j < d.norigins; j++)
-                free(d.origins[j]);
-            free(d.origins);
-            return 2;
+            return false;
         }
         crawl_links_push(seeds, url);
-        d.origins[d.norigins++] = o;
+        d->origins[d->norigins++] = o;
     }
+    return true;
+}
 
-    int wake[2];
+/* crawl2's main loop with the demo's limits: n counts the lists still to
+ * come on worklist. After a cancel no crawl is started; the loop collects
+ * the lists of the crawls already started, so none is left behind. Returns
+ * the number of pages crawled; *cancelled says whether it was cut short. */
+static long demo_loop(demo_crawl *d, crawl_links *seeds, long depth, long max_pages, bool *cancelled)
+{
+    long n = 1, pages = 0;
+    seen_set seen = { 0 };
+    /* The seeds go through the loop like any list, at depth 0: the book
+     * sends them from a task of their own; here main simply takes them first. */
+    demo_list list = { seeds, 0 };
+    bool have_seeds = true;
+    *cancelled = false;
+    for (; n > 0; n--) {
+        if (!have_seeds) {
+            csp_case cases[] = { { d->worklist, CSP_OP_RECV, &list, false },
+                                 { *cancelled ? NULL : d->done, CSP_OP_RECV, NULL, false } };
+            if (csp_select(cases, 2, false) == 1) {
+                *cancelled = true;          /* stop starting crawls; collect the rest */
+                n++;
+                continue;
+            }
+        }
+        have_seeds = false;
+        for (size_t k = 0; k < list.links->n; k++) {
+            const char *link = list.links->v[k];
+            if (*cancelled || (depth >= 0 && list.depth > depth) || (max_pages >= 0 && pages >= max_pages))
+                break;
+            if (seen_add(&seen, link)) {
+                pages++;
+                n++;
+                demo_arg *a = xcalloc(1, sizeof *a);
+                *a = (demo_arg){ d, xstrdup(link), list.depth };
+                csp_go(demo_crawl_one, a, "crawl");
+            }
+        }
+        crawl_links_free(list.links);
+        free(list.links);
+    }
+    seen_free(&seen);
+    return pages;
+}
+
+static int crawl_demo_main(int argc, char **argv)
+{
+    long depth = -1, max_pages = -1;
+    demo_crawl d = { 0 };
+    crawl_links *seeds = xcalloc(1, sizeof *seeds);
+    int status = 2;
+    int wake[2] = { -1, -1 };
+    if (!demo_parse(argc, argv, &depth, &max_pages, seeds, &d))
+        goto out;
+    status = 1;
     if (pipe2(wake, O_CLOEXEC)) {
         fprintf(stderr, "crawl: pipe: %s\n", strerror(errno));
-        return 1;
+        goto out;
     }
     atomic_init(&d.cancelled, 0);
     d.site = crawlsite_http(NULL, &d.cancelled);
@@ -671,64 +720,35 @@ static int crawl_demo_main(int argc, char **argv)
     d.done = csp_chan_make(0, 0, "done");
     stdin_watch watch = { &d, wake[0], csp_chan_make(0, 0, "stdin watcher") };
     csp_go(watch_stdin, &watch, "stdin");
-
-    /* The seeds go through the loop like any list, at depth 0: the book
-     * sends them from a task of their own; here main simply takes them first. */
-    long n = 1, pages = 0;
-    seen_set seen = { 0 };
-    bool cancelled = false;
-    demo_list pending = { seeds, 0 };
-    bool have_pending = true;
-    for (; n > 0; n--) {
-        demo_list list;
-        if (have_pending) {
-            list = pending;
-            have_pending = false;
-        } else {
-            csp_case cases[] = { { d.worklist, CSP_OP_RECV, &list, false },
-                                 { cancelled ? NULL : d.done, CSP_OP_RECV, NULL, false } };
-            if (csp_select(cases, 2, false) == 1) {
-                cancelled = true;           /* stop starting crawls; collect the rest */
-                n++;
-                continue;
-            }
-        }
-        for (size_t k = 0; k < list.links->n; k++) {
-            const char *link = list.links->v[k];
-            if (cancelled || (depth >= 0 && list.depth > depth) || (max_pages >= 0 && pages >= max_pages))
-                break;
-            if (seen_add(&seen, link)) {
-                pages++;
-                n++;
-                demo_arg *a = xcalloc(1, sizeof *a);
-                *a = (demo_arg){ &d, xstrdup(link), list.depth };
-                csp_go(demo_crawl_one, a, "crawl");
-            }
-        }
-        crawl_links_free(list.links);
-        free(list.links);
-    }
+    bool cancelled;
+    long pages = demo_loop(&d, seeds, depth, max_pages, &cancelled);
+    seeds = NULL;                           /* the loop freed it */
     fflush(stdout);
     /* Every crawl task is gone (n == 0: each sent its list). Stop the watcher. */
     while (write(wake[1], "", 1) < 0 && errno == EINTR)
         ;
     csp_recv(watch.exited, NULL);
-    close(wake[0]);
-    close(wake[1]);
     csp_chan_free(watch.exited);
     csp_chan_free(d.worklist);
     csp_chan_free(d.tokens);
     csp_chan_free(d.done);
     crawlsite_free(d.site);
+    if (cancelled)
+        fprintf(stderr, "crawl: cancelled after %ld pages\n", pages);
+    status = cancelled ? 1 : 0;
+out:
+    if (wake[0] >= 0) {
+        close(wake[0]);
+        close(wake[1]);
+    }
+    if (seeds) {
+        crawl_links_free(seeds);
+        free(seeds);
+    }
     for (int j = 0; j < d.norigins; j++)
         free(d.origins[j]);
     free(d.origins);
-    seen_free(&seen);
-    if (cancelled) {
-        fprintf(stderr, "crawl: cancelled after %ld pages\n", pages);
-        return 1;
-    }
-    return 0;
+    return status;
 }
 
 DEMO(crawl_demo, .name = "crawl", .usage = "[--depth N] [--max-pages N] URL...",
