@@ -38,8 +38,20 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
                              const char *method, const char *version, const char *upload_data,
                              size_t *upload_size, void **state)
 {
-    (void)version, (void)upload_data, (void)upload_size, (void)state;
+    (void)version, (void)upload_data;
     const csp_duration *latency = cls;
+    /* The first call comes with the headers: answer on the next, once the
+     * request has been read whole, or MHD must close the connection after
+     * the response (no keep-alive). */
+    static int headers_seen;
+    if (!*state) {
+        *state = &headers_seen;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;                   /* a body: ignored */
+        return MHD_YES;
+    }
     crawlsite_response r;
     if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);

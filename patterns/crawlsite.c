@@ -389,8 +389,10 @@ static char *resolve_with(CURLU *base, const char *href)
     CURLU *u = curl_url_dup(base);
     if (!u)
         csp_panic("crawl: out of memory");
-    /* An empty reference is the base document itself (as Go's URL.Parse). */
-    if (clean[0] && curl_url_set(u, CURLUPART_URL, clean, 0) != CURLUE_OK)
+    /* An empty reference, or a fragment alone, is the base document itself
+     * (RFC 3986 5.2.2, as Go's URL.Parse; libcurl 7.88 would drop the last
+     * path segment for "#top"). */
+    if (clean[0] && clean[0] != '#' && curl_url_set(u, CURLUPART_URL, clean, 0) != CURLUE_OK)
         goto out;
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         (strcmp(scheme, "http") && strcmp(scheme, "https")))
@@ -457,6 +459,71 @@ bool crawl_url_on_origin(const char *url, const char *origin)
     return !strncmp(url, origin, n) && (url[n] == '/' || url[n] == 0);
 }
 
+/* The common case without a parse: a reference made only of characters a
+ * URL keeps as they are (no scheme, no "//" authority, no percent escape,
+ * no "." or ".." segment) resolved against a base that crawl_url_resolve
+ * has already normalized is plain concatenation — what libcurl would
+ * produce, as test_crawl_links checks link by link. NULL: not that case. */
+static bool fast_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-._~/?=&+,;", c));
+}
+
+static char *resolve_fast(const char *base, const char *href)
+{
+    while (is_html_space(*href))
+        href++;
+    size_t n = strcspn(href, "#");
+    while (n && is_html_space(href[n - 1]))
+        n--;
+    if ((href[n] == '#' && strchr(href + n + 1, '#')) || (n && href[n - 1] == '?'))
+        return NULL;                        /* a second '#'; an empty query (libcurl drops it) */
+    for (size_t i = 0; i < n; i++)
+        if (!fast_char((unsigned char)href[i]))
+            return NULL;
+    if (n >= 2 && href[0] == '/' && href[1] == '/')
+        return NULL;
+    /* No "." or ".." segment in the reference's path. */
+    size_t path_end = strcspn(href, "?#");
+    if (path_end > n)
+        path_end = n;
+    for (size_t i = 0; i < path_end;) {
+        size_t seg = i, k = i;
+        while (k < path_end && href[k] != '/')
+            k++;
+        if ((k - seg == 1 && href[seg] == '.') || (k - seg == 2 && href[seg] == '.' && href[seg + 1] == '.'))
+            return NULL;
+        i = k + 1;
+    }
+    const char *authority = strstr(base, "://");
+    if (!authority)
+        return NULL;
+    const char *path = strchr(authority + 3, '/');
+    if (!path)
+        return NULL;
+    size_t keep;                            /* how much of base the reference keeps */
+    if (n == 0)
+        keep = strlen(base);
+    else if (href[0] == '/')
+        keep = (size_t)(path - base);
+    else if (href[0] == '?')
+        keep = (size_t)(path - base) + strcspn(path, "?");
+    else {
+        size_t dir = (size_t)(path - base) + strcspn(path, "?");
+        while (base[dir - 1] != '/')
+            dir--;
+        keep = dir;
+    }
+    char *out = malloc(keep + n + 1);
+    if (!out)
+        csp_panic("crawl: out of memory");
+    memcpy(out, base, keep);
+    memcpy(out + keep, href, n);
+    out[keep + n] = 0;
+    return out;
+}
+
 /* Every a[@href], document order, by an iterative walk (hostile documents
  * nest deeply; libxml2 caps the depth, the walk needs no stack either way). */
 void crawl_html_links(const char *html, size_t len, const char *base, crawl_links *out)
@@ -464,11 +531,13 @@ void crawl_html_links(const char *html, size_t len, const char *base, crawl_link
     CURLU *base_u = parse_base(base);
     if (!base_u)
         return;
+    char *base_norm = resolve_with(base_u, "");
     int n = len > INT_MAX ? INT_MAX : (int)len;
     htmlDocPtr doc = htmlReadMemory(html, n, base, NULL,
                                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                                     HTML_PARSE_NONET);
     if (!doc) {
+        free(base_norm);
         curl_url_cleanup(base_u);
         return;
     }
@@ -477,7 +546,9 @@ void crawl_html_links(const char *html, size_t len, const char *base, crawl_link
         if (node->type == XML_ELEMENT_NODE && !xmlStrcasecmp(node->name, BAD_CAST "a")) {
             xmlChar *href = xmlGetProp(node, BAD_CAST "href");
             if (href) {
-                char *url = resolve_with(base_u, (const char *)href);
+                char *url = base_norm ? resolve_fast(base_norm, (const char *)href) : NULL;
+                if (!url)
+                    url = resolve_with(base_u, (const char *)href);
                 if (url)
                     crawl_links_push(out, url);
                 xmlFree(href);
@@ -496,6 +567,7 @@ void crawl_html_links(const char *html, size_t len, const char *base, crawl_link
             node = node->next;
     }
     xmlFreeDoc(doc);
+    free(base_norm);
     curl_url_cleanup(base_u);
 }
 
@@ -543,7 +615,9 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
  * crawl1's unbounded concurrency would no longer be its own sockets. What
  * the easy handles share is what Go's http.DefaultTransport shares: a
  * cache of idle keep-alive connections (a CURLSH, its lock a mutex, as the
- * transport's is), so a crawl does not open a connection per page. */
+ * transport's is), so a crawl does not open a connection per page, and
+ * idle easy handles, reset before reuse (each keeps the multi handle that
+ * curl_easy_perform makes on first use, and its wake-up socket pair). */
 #define FETCH_MAX_BYTES (8L << 20)
 
 typedef struct {
@@ -552,7 +626,34 @@ typedef struct {
     const atomic_int *cancel;
     CURLSH *share;
     pthread_mutex_t lock[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t idle_lock;  /* guards idle, nidle */
+    CURL *idle[32];
+    int nidle;
 } http_site;
+
+static CURL *handle_get(http_site *s)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&s->idle_lock);
+    if (s->nidle > 0)
+        h = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->idle_lock);
+    if (h)
+        curl_easy_reset(h);
+    return h ? h : curl_easy_init();
+}
+
+static void handle_put(http_site *s, CURL *h)
+{
+    pthread_mutex_lock(&s->idle_lock);
+    if (s->nidle < (int)(sizeof s->idle / sizeof *s->idle)) {
+        s->idle[s->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&s->idle_lock);
+    if (h)
+        curl_easy_cleanup(h);
+}
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
 {
@@ -597,7 +698,7 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
 {
     http_site *s = (http_site *)site;
     memset(out, 0, sizeof *out);
-    CURL *h = curl_easy_init();
+    CURL *h = handle_get(s);
     if (!h) {
         snprintf(err, CRAWL_ERR_SIZE, "Get %s: curl_easy_init failed", url);
         return -1;
@@ -649,7 +750,7 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
         out->body = t.body.p ? t.body.p : xstrdup("");
         out->len = t.body.len;
     }
-    curl_easy_cleanup(h);
+    handle_put(s, h);
     return ret;
 }
 
@@ -661,6 +762,8 @@ crawl_site *crawlsite_http(const char *root, const atomic_int *cancel)
     s->cancel = cancel;
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&s->lock[i], NULL);
+    pthread_mutex_init(&s->idle_lock, NULL);
+    s->nidle = 0;
     s->share = curl_share_init();
     if (!s->share)
         csp_panic("crawl: out of memory");
@@ -748,6 +851,9 @@ void crawlsite_free(crawl_site *s)
         free(((sim_site *)s)->root);
     } else {
         http_site *h = (http_site *)s;
+        for (int i = 0; i < h->nidle; i++)
+            curl_easy_cleanup(h->idle[i]);
+        pthread_mutex_destroy(&h->idle_lock);
         curl_share_cleanup(h->share);
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_destroy(&h->lock[i]);

@@ -49,6 +49,7 @@ static void drops_fragments_and_trims_white_space(void **state)
     const char *base = "http://127.0.0.1:8080/";
     assert_resolves(base, "p/1.html#sec", "http://127.0.0.1:8080/p/1.html");
     assert_resolves(base, "#top", "http://127.0.0.1:8080/");
+    assert_resolves("http://127.0.0.1:8080/p/3.html?x", "#top", "http://127.0.0.1:8080/p/3.html?x");
     assert_resolves(base, "  \n\t/p/2.html \n", "http://127.0.0.1:8080/p/2.html");
     assert_resolves(base, "/a b.html", "http://127.0.0.1:8080/a%20b.html");
     assert_resolves(base, "/caf\xc3\xa9", "http://127.0.0.1:8080/caf%C3%A9");
@@ -189,6 +190,44 @@ static void survives_huge_attributes_and_deep_nesting(void **state)
     free(html);
 }
 
+/* crawl_html_links resolves the common references without a parse; each
+ * must come out as libcurl's resolution (crawl_url_resolve) does. */
+static void extraction_resolves_as_libcurl_does(void **state)
+{
+    (void)state;
+    static const char *const bases[] = {
+        "http://127.0.0.1:8080/p/3.html", "http://127.0.0.1:8080/", "http://127.0.0.1:8080/a/b/?q=1#f",
+        "https://Host.Example:443/dir/page?x=y", "http://127.0.0.1/p/x.html?a=/b/c",
+    };
+    static const char *const hrefs[] = {
+        "4.html", "/p/4.html", "?q=2", "", "#top", "x/y/z.html", "/a?b=c&d=e", "a+b,c;d=e~f_g-h.i",
+        "  spaced.html\n", "./4.html", "../up.html", "/a/./b", "/a/../b", "..", ".", "a/..", "//h/x",
+        "http://127.0.0.1:8080/abs", "/%41", "/a#b#c", "/a//b", "q?x=/y/./z", "/p/4.html#sec-1",
+        "?", "/", "a:b", "/a@b", "/caf\xc3\xa9", "dir/", "a.b/c..d/.e",
+    };
+    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+        char html[4096];
+        size_t n = 0;
+        for (size_t h = 0; h < sizeof hrefs / sizeof *hrefs; h++)
+            n += (size_t)snprintf(html + n, sizeof html - n, "<a href=\"%s\">%zu</a>", hrefs[h], h);
+        crawl_links l = { 0 };
+        crawl_html_links(html, n, bases[b], &l);
+        size_t k = 0;
+        for (size_t h = 0; h < sizeof hrefs / sizeof *hrefs; h++) {
+            char *want = crawl_url_resolve(bases[b], hrefs[h]);
+            if (!want)
+                continue;
+            if (k >= l.n || strcmp(l.v[k], want))
+                fail_msg("%s against %s: extraction gave %s, libcurl %s", hrefs[h], bases[b],
+                         k < l.n ? l.v[k] : "(none)", want);
+            free(want);
+            k++;
+        }
+        assert_int_equal(k, l.n);
+        crawl_links_free(&l);
+    }
+}
+
 static void the_site_is_what_the_reference_walks(void **state)
 {
     (void)state;
@@ -234,6 +273,7 @@ int main(void)
         cmocka_unit_test(finds_ten_thousand_links),
         cmocka_unit_test(survives_bad_encodings),
         cmocka_unit_test(survives_huge_attributes_and_deep_nesting),
+        cmocka_unit_test(extraction_resolves_as_libcurl_does),
         cmocka_unit_test(the_site_is_what_the_reference_walks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
