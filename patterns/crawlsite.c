@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 static void *xmalloc(size_t n)
 {
@@ -672,8 +673,21 @@ static void share_unlock(CURL *h, curl_lock_data data, void *arg)
 typedef struct {
     buf body;
     bool too_big;
+    int socket_errno;           /* socket() failed with it (EMFILE: out of descriptors) */
     const atomic_int *cancel;
 } http_transfer;
+
+/* curl's own socket opener reports a refused socket only as "Couldn't
+ * connect": open it here, so that running out of descriptors is seen. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    http_transfer *t = arg;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        t->socket_errno = errno;
+    return fd;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -722,6 +736,8 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
     harness_gauge_enter(CRAWL_FETCH_GAUGE);
     csp_syscall_enter("http GET");
     CURLcode rc = curl_easy_perform(h);
@@ -729,8 +745,9 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
     harness_gauge_exit(CRAWL_FETCH_GAUGE);
     int ret = 0;
     if (rc != CURLE_OK) {
-        long os_errno = 0;
-        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+        long os_errno = t.socket_errno;
+        if (!os_errno)
+            curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
         if (os_errno == EMFILE || os_errno == ENFILE)
             harness_resource_exhausted("sockets: EMFILE (too many open files)");
         snprintf(err, CRAWL_ERR_SIZE, "Get %s: %s%s%s", url,

@@ -131,7 +131,7 @@ static int run_demo(const char *input, char *url, char *out, size_t size)
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
-/* With the catalog's server (10 ms a page, 300 ms for the slow one) the
+/* With the catalog's server (50 ms a page, 350 ms for the slow one) the
  * crawl takes far longer than the watcher takes to see a byte already
  * there: it cancels, says so, exits 1, and leaves no task behind. Without
  * the byte it crawls the whole site and also leaves none. */

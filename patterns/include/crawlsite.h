@@ -154,7 +154,13 @@ const char *crawlsite_server_start(csp_duration latency);
  * one started here with CRAWLSITE_LATENCY, once per process; the variable is
  * then set, so forked children (each free-mode run) find it. The crawl
  * family's registered fixture. */
-#define CRAWLSITE_LATENCY (10 * CSP_MILLISECOND)
+/* A page costs what a busy server on a real network takes; in free mode it
+ * is also what lets crawl1's fetches pile up while its main loop starts a
+ * task per link (under ThreadSanitizer a task takes up to a millisecond to
+ * start): at 50 ms the 240 links of the many-links page are in flight
+ * together, far above the bound of 20, and under crawl.unbounded's limit of
+ * 64 descriptors the sockets run out (EMFILE), as the book's crawl1 did. */
+#define CRAWLSITE_LATENCY (50 * CSP_MILLISECOND)
 void crawlsite_fixture(void);
 /* The root URL the fixture set, or NULL. */
 const char *crawlsite_server_root(void);
