@@ -32,6 +32,7 @@ static int observe(report *r, size_t vi, const pattern *p, int mode, const harne
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     harness_result res;
+    pattern_prepare(p, mode);
     int ran = harness_run(p->entry, NULL, o, &res);
     report_observation ob = { .variant = vi, .mode = mode, .strategy = strategy };
     report_observation_from_result(&ob, &res, ran);

@@ -69,6 +69,12 @@ unsigned pattern_expected(const pattern *p, int mode)
     return p->expect[m];
 }
 
+void pattern_prepare(const pattern *p, int mode)
+{
+    if (p && p->fixture && mode == PATTERN_IN_FREE)
+        p->fixture();
+}
+
 harness_options pattern_options(const pattern *p, int mode)
 {
     harness_options o = harness_defaults();

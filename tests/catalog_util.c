@@ -12,6 +12,7 @@ static bool in_family(const pattern *p, const char *family)
 
 static harness_verdict run(const pattern *p, harness_options *o, harness_result *r)
 {
+    pattern_prepare(p, o->mode == HARNESS_CONTROLLED ? PATTERN_IN_CONTROLLED : PATTERN_IN_FREE);
     if (harness_run(p->entry, NULL, o, r) != 0)
         fail_msg("%s: harness_run refused: %s", p->id, r->message ? r->message : "?");
     return r->verdict;

@@ -56,6 +56,15 @@ typedef struct pattern {
     unsigned schedules;        /* controlled mode: how many schedules prove it */
     unsigned free_runs;        /* free mode: how many runs (each a forked process; 0: one) */
     int fd_limit;
+    /* What every run needs from outside the run, made before harness_run in
+     * the process that calls it, once per process, so that forked runs
+     * inherit it: the crawl family's loopback HTTP server, whose URL its
+     * free-mode runs find in the environment. NULL: nothing. Whoever runs a
+     * registration calls pattern_prepare first (chanlab's verbs, the catalog
+     * tests). It may fork a helper process but never starts a thread here,
+     * so the caller stays single-threaded (harness.h). Added with the crawl
+     * family; nothing in it says what a run should observe. */
+    void (*fixture)(void);
     const char *file;          /* where it is registered (filled by PATTERN) */
     int line;
 } pattern;
@@ -84,6 +93,11 @@ unsigned pattern_expected(const pattern *p, int mode);
  * a program can pick bounds that suit the clock it runs on (section87.h's
  * "second"). How a variant learns its mode; never the runtime's seam. */
 bool pattern_controlled(void);
+
+/* Calls p's fixture (if any) before a run in `mode` (PATTERN_IN_FREE or
+ * PATTERN_IN_CONTROLLED); controlled runs need none, their workloads are in
+ * memory. */
+void pattern_prepare(const pattern *p, int mode);
 
 /* harness_defaults() with the bounds the variant declares, for one mode. */
 harness_options pattern_options(const pattern *p, int mode);

@@ -1,0 +1,880 @@
+/* crawlsite.c — the generated site, its reference walk, the two sites a
+ * crawler fetches from (libcurl, memory) and link extraction (libxml2 and
+ * libcurl's URL API); crawlsite.h says what each guarantees.
+ *
+ * The site's graph lives in one place, page_targets: rendering a page writes
+ * its targets as HTML in assorted spellings (relative, absolute, with a
+ * fragment, padded, single-quoted, unquoted, upper-case tags), and the
+ * reference walk reads the same targets directly. So a crawler's result is
+ * checked against the graph, not against our own parsing of it. */
+#include "crawlsite.h"
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        csp_panic("crawl: out of memory");
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        csp_panic("crawl: out of memory");
+    return p;
+}
+
+/* A growable byte buffer. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} buf;
+
+static void buf_add(buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            csp_panic("crawl: out of memory");
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void buf_puts(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+static void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* ================================================================= Site */
+
+/* crawlsite_use_tiny: the small site exhaustive search can cover. */
+static bool tiny;
+
+void crawlsite_use_tiny(bool on) { tiny = on; }
+
+enum { PAGE_MISSING, PAGE_INDEX, PAGE_P, PAGE_SLOW, PAGE_MANY, PAGE_DATA, PAGE_SECRET, PAGE_OLD };
+
+/* Which page a path is; *num is the page number of /p/N.html. */
+static int page_kind(const char *path, long *num)
+{
+    if (!strcmp(path, "/"))
+        return PAGE_INDEX;
+    if (!strcmp(path, "/slow.html"))
+        return PAGE_SLOW;
+    if (!strcmp(path, "/many.html"))
+        return PAGE_MANY;
+    if (!strcmp(path, "/data.bin"))
+        return PAGE_DATA;
+    if (!strcmp(path, "/secret.html"))
+        return PAGE_SECRET;
+    if (!strcmp(path, "/old"))
+        return PAGE_OLD;
+    char *end;
+    if (!strncmp(path, "/p/", 3) && path[3] >= '0' && path[3] <= '9') {
+        errno = 0;
+        long n = strtol(path + 3, &end, 10);
+        if (!errno && !strcmp(end, ".html") && n < CRAWLSITE_PAGES + CRAWLSITE_ORPHANS &&
+            (n == 0 || path[3] != '0')) {
+            *num = n;
+            return PAGE_P;
+        }
+    }
+    return PAGE_MISSING;
+}
+
+#define MAX_TARGETS 8
+#define TARGET_SIZE 48
+
+/* The graph: the in-site targets of an HTML page, as paths. The many-links
+ * page is generated apart (its targets are /p/(k mod PAGES).html). */
+static int page_targets(int kind, long num, char t[MAX_TARGETS][TARGET_SIZE])
+{
+    int n = 0;
+    if (tiny) {                             /* "/" -> p/0 <-> p/1, and a 404 */
+        if (kind == PAGE_INDEX) {
+            snprintf(t[n++], TARGET_SIZE, "/p/0.html");
+            snprintf(t[n++], TARGET_SIZE, "/missing/index.html");
+        } else if (kind == PAGE_P) {
+            snprintf(t[n++], TARGET_SIZE, "/p/%ld.html", (num + 1) % 2);
+        }
+        return n;
+    }
+    switch (kind) {
+    case PAGE_INDEX:
+        snprintf(t[n++], TARGET_SIZE, "/p/0.html");
+        snprintf(t[n++], TARGET_SIZE, "/slow.html");
+        snprintf(t[n++], TARGET_SIZE, "/many.html");
+        snprintf(t[n++], TARGET_SIZE, "/data.bin");
+        snprintf(t[n++], TARGET_SIZE, "/old");
+        snprintf(t[n++], TARGET_SIZE, "/missing/index.html");
+        break;
+    case PAGE_P:
+        snprintf(t[n++], TARGET_SIZE, "/p/%ld.html", (num + 1) % CRAWLSITE_PAGES);
+        snprintf(t[n++], TARGET_SIZE, "/p/%ld.html", (num * 7 + 3) % CRAWLSITE_PAGES);
+        snprintf(t[n++], TARGET_SIZE, "/p/%ld.html", (num * 13 + 5) % CRAWLSITE_PAGES);
+        if (num % 10 == 9)
+            snprintf(t[n++], TARGET_SIZE, "/missing/%ld.html", num);   /* a broken link: 404 */
+        if (num % 50 == 0)
+            snprintf(t[n++], TARGET_SIZE, "/");                         /* a cycle through the root */
+        break;
+    case PAGE_SLOW:
+        snprintf(t[n++], TARGET_SIZE, "/p/5.html");
+        break;
+    case PAGE_SECRET:
+        snprintf(t[n++], TARGET_SIZE, "/p/1.html");
+        break;
+    }
+    return n;
+}
+
+/* One link to `target` (a path) from a page under `dir` ("/" or "/p/"), in
+ * the spelling `style` picks. */
+static void render_link(buf *b, const char *dir, const char *target, unsigned style)
+{
+    size_t dl = strlen(dir);
+    const char *rel = !strncmp(target, dir, dl) && target[dl] ? target + dl : NULL;
+    switch (style % 6) {
+    case 0: buf_printf(b, "<li><a href=\"%s\">%s</a>\n", target, target); break;
+    case 1: buf_printf(b, "<li><a class=x href=\"%s#sec-%u\">fragment</a>\n", target, style); break;
+    case 2: buf_printf(b, "<li><A HREF='%s'>upper case</A>\n", rel ? rel : target); break;
+    case 3: buf_printf(b, "<li><a href=\"  %s \n\">padded</a>\n", target); break;
+    case 4: buf_printf(b, "<li><a title=\"a > b\" href=%s>unquoted</a>\n", rel ? rel : target); break;
+    default: buf_printf(b, "<p><a href=\"./%s\"><b>dot</b></a>\n", rel ? rel : target + 1); break;
+    }
+}
+
+static void render_page(buf *b, int kind, long num, const char *path)
+{
+    char t[MAX_TARGETS][TARGET_SIZE];
+    int n = page_targets(kind, num, t);
+    const char *dir = kind == PAGE_P ? "/p/" : "/";
+    buf_printf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
+                  "<body><h1>page %s</h1><ul>\n", path, path);
+    for (int i = 0; i < n; i++)
+        render_link(b, dir, t[i], (unsigned)(num * 3 + i));
+    if (kind == PAGE_INDEX && !tiny) {
+        /* Links a crawler of this site must not follow: other sites and
+         * other schemes, a fragment of this page. */
+        buf_puts(b, "<li><a href=\"http://example.invalid/\">elsewhere</a>\n"
+                   "<li><a href=\"https://gopl.io/\">the book</a>\n"
+                   "<li><a href=\"mailto:crawler@example.invalid\">mail</a>\n"
+                   "<li><a href=\"ftp://127.0.0.1/pub/\">ftp</a>\n"
+                   "<li><a href=\"javascript:void(0)\">script</a>\n"
+                   "<li><a name=\"no-href\">anchor</a> <a href=\"#top\">top</a>\n");
+    }
+    buf_puts(b, "</ul></body></html>\n");
+}
+
+void crawlsite_respond(const char *path, crawlsite_response *r)
+{
+    memset(r, 0, sizeof *r);
+    long num = 0;
+    int kind = page_kind(path, &num);
+    buf b = { 0 };
+    r->status = 200;
+    r->type = "text/html; charset=utf-8";
+    switch (kind) {
+    case PAGE_MISSING:
+        r->status = 404;
+        buf_printf(&b, "<html><body>404 page not found: <a href=\"/p/2.html\">home</a></body></html>\n");
+        break;
+    case PAGE_OLD:
+        r->status = 301;
+        snprintf(r->location, sizeof r->location, "/p/7.html");
+        buf_printf(&b, "<html><body>moved to <a href=\"/p/7.html\">here</a></body></html>\n");
+        break;
+    case PAGE_DATA:
+        /* Not HTML, though it holds what looks like a link: never parsed. */
+        r->type = "application/octet-stream";
+        for (int i = 0; i < 64; i++) {
+            char c = (char)(i * 37 + 11);
+            buf_add(&b, &c, 1);
+        }
+        buf_printf(&b, "<a href=\"/secret.html\">not a link</a>");
+        break;
+    case PAGE_MANY:
+        buf_printf(&b, "<html><body><h1>many links</h1>\n");
+        for (long k = 0; k < CRAWLSITE_MANY_LINKS; k++) {
+            char target[32];
+            snprintf(target, sizeof target, "/p/%ld.html", k % CRAWLSITE_PAGES);
+            render_link(&b, "/", target, (unsigned)k);
+        }
+        buf_printf(&b, "</body></html>\n");
+        break;
+    case PAGE_SLOW:
+        r->delay = CRAWLSITE_SLOW;
+        render_page(&b, kind, num, path);
+        break;
+    default:
+        render_page(&b, kind, num, path);
+        break;
+    }
+    r->body = b.p ? b.p : xstrdup("");
+    r->len = b.len;
+}
+
+void crawlsite_response_free(crawlsite_response *r)
+{
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool paths_has(const crawlsite_paths *p, const char *s)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (!strcmp(p->v[i], s))
+            return true;
+    return false;
+}
+
+static void paths_push(crawlsite_paths *p, const char *s)
+{
+    char **v = realloc(p->v, (p->n + 1) * sizeof *v);
+    if (!v)
+        csp_panic("crawl: out of memory");
+    p->v = v;
+    p->v[p->n++] = xstrdup(s);
+}
+
+/* Breadth first over page_targets, from "/". A 301 reaches its source (the
+ * crawler asked for it) and contributes its target's links; 404s and
+ * non-HTML pages are reached and lead nowhere. Quadratic membership tests:
+ * a few hundred paths, once per check. */
+void crawlsite_reachable(crawlsite_paths *out)
+{
+    out->v = NULL;
+    out->n = 0;
+    paths_push(out, "/");
+    for (size_t head = 0; head < out->n; head++) {
+        char path[32];
+        snprintf(path, sizeof path, "%s", out->v[head]);
+        long num = 0;
+        int kind = page_kind(path, &num);
+        if (kind == PAGE_OLD)
+            kind = page_kind("/p/7.html", &num);
+        if (kind == PAGE_MANY) {
+            for (long k = 0; k < CRAWLSITE_PAGES; k++) {
+                char t[32];
+                snprintf(t, sizeof t, "/p/%ld.html", k);
+                if (!paths_has(out, t))
+                    paths_push(out, t);
+            }
+            continue;
+        }
+        if (kind == PAGE_MISSING || kind == PAGE_DATA)
+            continue;
+        char t[MAX_TARGETS][TARGET_SIZE];
+        int n = page_targets(kind, num, t);
+        for (int i = 0; i < n; i++)
+            if (!paths_has(out, t[i]))
+                paths_push(out, t[i]);
+    }
+    qsort(out->v, out->n, sizeof *out->v, cmp_str);
+}
+
+void crawlsite_paths_free(crawlsite_paths *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    p->v = NULL;
+    p->n = 0;
+}
+
+/* ================================================================ Links */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+}
+
+void crawl_links_push(crawl_links *l, char *url)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            csp_panic("crawl: out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = url;
+}
+
+void crawl_links_free(crawl_links *l)
+{
+    for (size_t i = 0; l && i < l->n; i++)
+        free(l->v[i]);
+    if (l)
+        free(l->v);
+    if (l)
+        memset(l, 0, sizeof *l);
+}
+
+static bool is_html_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* The reference as a URL parser takes it: surrounding white space gone (as
+ * a browser does), bytes no URL may hold percent-encoded. */
+static char *clean_href(const char *href)
+{
+    while (is_html_space(*href))
+        href++;
+    size_t n = strlen(href);
+    while (n && is_html_space(href[n - 1]))
+        n--;
+    char *out = xmalloc(3 * n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)href[i];
+        if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c)) {
+            k += (size_t)sprintf(out + k, "%%%02X", c);
+        } else {
+            out[k++] = (char)c;
+        }
+    }
+    out[k] = 0;
+    return out;
+}
+
+/* href resolved against the parsed base u (left as it was). Normalized:
+ * fragment dropped, host name in lower case, no default port, so one page
+ * has one spelling and its origin is a prefix of it (crawl_url_origin). */
+static char *resolve_with(CURLU *base, const char *href)
+{
+    char *clean = clean_href(href ? href : "");
+    char *result = NULL, *scheme = NULL, *host = NULL, *s = NULL;
+    CURLU *u = curl_url_dup(base);
+    if (!u)
+        csp_panic("crawl: out of memory");
+    /* An empty reference, or a fragment alone, is the base document itself
+     * (RFC 3986 5.2.2, as Go's URL.Parse; libcurl 7.88 would drop the last
+     * path segment for "#top"). */
+    if (clean[0] && clean[0] != '#' && curl_url_set(u, CURLUPART_URL, clean, 0) != CURLUE_OK)
+        goto out;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcmp(scheme, "http") && strcmp(scheme, "https")))
+        goto out;
+    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out;
+    bool upper = false;
+    for (char *p = host; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') {
+            *p = (char)(*p - 'A' + 'a');
+            upper = true;
+        }
+    if (upper)
+        curl_url_set(u, CURLUPART_HOST, host, 0);
+    if (curl_url_get(u, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
+        goto out;
+    result = xstrdup(s);
+out:
+    curl_free(s);
+    curl_free(host);
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    free(clean);
+    return result;
+}
+
+static CURLU *parse_base(const char *base)
+{
+    pthread_once(&global_once, global_init);
+    CURLU *u = curl_url();
+    if (!u)
+        csp_panic("crawl: out of memory");
+    if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return NULL;
+    }
+    return u;
+}
+
+char *crawl_url_resolve(const char *base, const char *href)
+{
+    CURLU *u = parse_base(base);
+    char *r = u ? resolve_with(u, href) : NULL;
+    curl_url_cleanup(u);
+    return r;
+}
+
+/* The prefix of the normalized URL up to its path: "scheme://host[:port]". */
+char *crawl_url_origin(const char *url)
+{
+    char *n = crawl_url_resolve(url, "");
+    if (!n)
+        return NULL;
+    char *path = strchr(strstr(n, "://") + 3, '/');
+    if (path)
+        *path = 0;
+    return n;
+}
+
+bool crawl_url_on_origin(const char *url, const char *origin)
+{
+    size_t n = strlen(origin);
+    return !strncmp(url, origin, n) && (url[n] == '/' || url[n] == 0);
+}
+
+/* The common case without a parse: a reference made only of characters a
+ * URL keeps as they are (no scheme, no "//" authority, no percent escape,
+ * no "." or ".." segment) resolved against a base that crawl_url_resolve
+ * has already normalized is plain concatenation — what libcurl would
+ * produce, as test_crawl_links checks link by link. NULL: not that case. */
+static bool fast_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-._~/?=&+,;", c));
+}
+
+static char *resolve_fast(const char *base, const char *href)
+{
+    while (is_html_space(*href))
+        href++;
+    size_t n = strcspn(href, "#");
+    while (n && is_html_space(href[n - 1]))
+        n--;
+    if ((href[n] == '#' && strchr(href + n + 1, '#')) || (n && href[n - 1] == '?'))
+        return NULL;                        /* a second '#'; an empty query (libcurl drops it) */
+    for (size_t i = 0; i < n; i++)
+        if (!fast_char((unsigned char)href[i]))
+            return NULL;
+    if (n >= 2 && href[0] == '/' && href[1] == '/')
+        return NULL;
+    /* No "." or ".." segment in the reference's path. */
+    size_t path_end = strcspn(href, "?#");
+    if (path_end > n)
+        path_end = n;
+    for (size_t i = 0; i < path_end;) {
+        size_t seg = i, k = i;
+        while (k < path_end && href[k] != '/')
+            k++;
+        if ((k - seg == 1 && href[seg] == '.') || (k - seg == 2 && href[seg] == '.' && href[seg + 1] == '.'))
+            return NULL;
+        i = k + 1;
+    }
+    const char *authority = strstr(base, "://");
+    if (!authority)
+        return NULL;
+    const char *path = strchr(authority + 3, '/');
+    if (!path)
+        return NULL;
+    size_t keep;                            /* how much of base the reference keeps */
+    if (n == 0)
+        keep = strlen(base);
+    else if (href[0] == '/')
+        keep = (size_t)(path - base);
+    else if (href[0] == '?')
+        keep = (size_t)(path - base) + strcspn(path, "?");
+    else {
+        size_t dir = (size_t)(path - base) + strcspn(path, "?");
+        while (base[dir - 1] != '/')
+            dir--;
+        keep = dir;
+    }
+    char *out = malloc(keep + n + 1);
+    if (!out)
+        csp_panic("crawl: out of memory");
+    memcpy(out, base, keep);
+    memcpy(out + keep, href, n);
+    out[keep + n] = 0;
+    return out;
+}
+
+/* Every a[@href], document order, by an iterative walk (hostile documents
+ * nest deeply; libxml2 caps the depth, the walk needs no stack either way). */
+void crawl_html_links(const char *html, size_t len, const char *base, crawl_links *out)
+{
+    CURLU *base_u = parse_base(base);
+    if (!base_u)
+        return;
+    char *base_norm = resolve_with(base_u, "");
+    int n = len > INT_MAX ? INT_MAX : (int)len;
+    htmlDocPtr doc = htmlReadMemory(html, n, base, NULL,
+                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                    HTML_PARSE_NONET);
+    if (!doc) {
+        free(base_norm);
+        curl_url_cleanup(base_u);
+        return;
+    }
+    xmlNodePtr node = xmlDocGetRootElement(doc);
+    while (node) {
+        if (node->type == XML_ELEMENT_NODE && !xmlStrcasecmp(node->name, BAD_CAST "a")) {
+            xmlChar *href = xmlGetProp(node, BAD_CAST "href");
+            if (href) {
+                char *url = base_norm ? resolve_fast(base_norm, (const char *)href) : NULL;
+                if (!url)
+                    url = resolve_with(base_u, (const char *)href);
+                if (url)
+                    crawl_links_push(out, url);
+                xmlFree(href);
+            }
+        }
+        if (node->children && node->type == XML_ELEMENT_NODE) {
+            node = node->children;
+            continue;
+        }
+        while (node && !node->next)
+            node = node->parent && node->parent->type != XML_DOCUMENT_NODE &&
+                           node->parent->type != XML_HTML_DOCUMENT_NODE
+                       ? node->parent
+                       : NULL;
+        if (node)
+            node = node->next;
+    }
+    xmlFreeDoc(doc);
+    free(base_norm);
+    curl_url_cleanup(base_u);
+}
+
+void crawl_fetched_free(crawl_fetched *f)
+{
+    free(f->url);
+    free(f->body);
+    memset(f, 0, sizeof *f);
+}
+
+int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_links *out,
+                  char err[CRAWL_ERR_SIZE])
+{
+    memset(out, 0, sizeof *out);
+    crawl_fetched f;
+    if (s->fetch(s, url, &f, err) != 0)
+        return -1;
+    if (f.status != 200) {
+        snprintf(err, CRAWL_ERR_SIZE, "getting %s: %d %s", url, f.status,
+                 f.status == 404 ? "Not Found" : f.status == 503 ? "Service Unavailable" : "error");
+        crawl_fetched_free(&f);
+        return -1;
+    }
+    if (f.html) {
+        crawl_links all = { 0 };
+        crawl_html_links(f.body, f.len, f.url, &all);
+        for (size_t i = 0; i < all.n; i++) {
+            if (!origin || crawl_url_on_origin(all.v[i], origin)) {
+                crawl_links_push(out, all.v[i]);
+                all.v[i] = NULL;
+            }
+        }
+        crawl_links_free(&all);
+    }
+    crawl_fetched_free(&f);
+    return 0;
+}
+
+/* ========================================================== Site: libcurl */
+
+/* One easy handle per fetch, as the book's http.Get gives each goroutine its
+ * own request: every fetching task blocks in its own curl_easy_perform (a
+ * declared system call). A multi handle would serve all fetches from one
+ * thread, but then the tasks would wait on a channel for that thread, and
+ * crawl1's unbounded concurrency would no longer be its own sockets. What
+ * the easy handles share is what Go's http.DefaultTransport shares: a
+ * cache of idle keep-alive connections (a CURLSH, its lock a mutex, as the
+ * transport's is), so a crawl does not open a connection per page, and
+ * idle easy handles, reset before reuse (each keeps the multi handle that
+ * curl_easy_perform makes on first use, and its wake-up socket pair). */
+#define FETCH_MAX_BYTES (8L << 20)
+
+typedef struct {
+    crawl_site base;
+    char *root;
+    const atomic_int *cancel;
+    CURLSH *share;
+    pthread_mutex_t lock[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t idle_lock;  /* guards idle, nidle */
+    CURL *idle[32];
+    int nidle;
+} http_site;
+
+static CURL *handle_get(http_site *s)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&s->idle_lock);
+    if (s->nidle > 0)
+        h = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->idle_lock);
+    if (h)
+        curl_easy_reset(h);
+    return h ? h : curl_easy_init();
+}
+
+static void handle_put(http_site *s, CURL *h)
+{
+    pthread_mutex_lock(&s->idle_lock);
+    if (s->nidle < (int)(sizeof s->idle / sizeof *s->idle)) {
+        s->idle[s->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&s->idle_lock);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    (void)h, (void)access;
+    http_site *s = arg;
+    pthread_mutex_lock(&s->lock[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+    (void)h;
+    http_site *s = arg;
+    pthread_mutex_unlock(&s->lock[data]);
+}
+
+typedef struct {
+    buf body;
+    bool too_big;
+    int socket_errno;           /* socket() failed with it (EMFILE: out of descriptors) */
+    const atomic_int *cancel;
+} http_transfer;
+
+/* curl's own socket opener reports a refused socket only as "Couldn't
+ * connect": open it here, so that running out of descriptors is seen. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    http_transfer *t = arg;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        t->socket_errno = errno;
+    return fd;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    http_transfer *t = arg;
+    size_t k = size * n;
+    if (t->body.len + k > (size_t)FETCH_MAX_BYTES) {
+        t->too_big = true;
+        return 0;                           /* aborts the transfer */
+    }
+    buf_add(&t->body, p, k);
+    return k;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    http_transfer *t = arg;
+    return t->cancel && atomic_load(t->cancel) ? 1 : 0;
+}
+
+static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, char err[CRAWL_ERR_SIZE])
+{
+    http_site *s = (http_site *)site;
+    memset(out, 0, sizeof *out);
+    CURL *h = handle_get(s);
+    if (!h) {
+        snprintf(err, CRAWL_ERR_SIZE, "Get %s: curl_easy_init failed", url);
+        return -1;
+    }
+    http_transfer t = { .cancel = s->cancel };
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_SHARE, s->share);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FETCH_MAX_BYTES);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "chanlab-crawl/1");
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
+    harness_gauge_enter(CRAWL_FETCH_GAUGE);
+    csp_syscall_enter("http GET");
+    CURLcode rc = curl_easy_perform(h);
+    csp_syscall_exit();
+    harness_gauge_exit(CRAWL_FETCH_GAUGE);
+    int ret = 0;
+    if (rc != CURLE_OK) {
+        long os_errno = t.socket_errno;
+        if (!os_errno)
+            curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno == EMFILE || os_errno == ENFILE)
+            harness_resource_exhausted("sockets: EMFILE (too many open files)");
+        snprintf(err, CRAWL_ERR_SIZE, "Get %s: %s%s%s", url,
+                 t.too_big ? "response larger than 8 MiB" : curl_easy_strerror(rc),
+                 os_errno ? ": " : "", os_errno ? strerror((int)os_errno) : "");
+        free(t.body.p);
+        ret = -1;
+    } else {
+        long status = 0;
+        char *type = NULL, *eff = NULL;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &type);
+        curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+        out->status = (int)status;
+        out->html = type && !strncasecmp(type, "text/html", 9);
+        out->url = xstrdup(eff ? eff : url);
+        out->body = t.body.p ? t.body.p : xstrdup("");
+        out->len = t.body.len;
+    }
+    handle_put(s, h);
+    return ret;
+}
+
+crawl_site *crawlsite_http(const char *root, const atomic_int *cancel)
+{
+    pthread_once(&global_once, global_init);
+    http_site *s = xmalloc(sizeof *s);
+    s->root = root ? xstrdup(root) : NULL;
+    s->cancel = cancel;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&s->lock[i], NULL);
+    pthread_mutex_init(&s->idle_lock, NULL);
+    s->nidle = 0;
+    s->share = curl_share_init();
+    if (!s->share)
+        csp_panic("crawl: out of memory");
+    curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(s->share, CURLSHOPT_USERDATA, s);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    s->base.fetch = http_fetch;
+    s->base.root = s->root;
+    return &s->base;
+}
+
+/* =========================================================== Site: memory */
+
+typedef struct {
+    crawl_site base;
+    char *root;                 /* ends with '/' */
+    csp_duration latency;
+    int capacity;
+    atomic_int active;          /* fetches in flight */
+} sim_site;
+
+static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char err[CRAWL_ERR_SIZE])
+{
+    sim_site *s = (sim_site *)site;
+    memset(out, 0, sizeof *out);
+    size_t rl = strlen(s->root);
+    if (strncmp(url, s->root, rl - 1) || (url[rl - 1] != '/' && url[rl - 1] != 0)) {
+        snprintf(err, CRAWL_ERR_SIZE, "Get %s: no such host (the simulated web has one site)", url);
+        return -1;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "%s", url[rl - 1] ? url + rl - 1 : "/");
+    harness_gauge_enter(CRAWL_FETCH_GAUGE);
+    int busy = atomic_fetch_add(&s->active, 1) + 1;
+    crawlsite_response r;
+    if (busy > s->capacity) {
+        memset(&r, 0, sizeof r);
+        r.status = 503;
+        r.type = "text/plain";
+        r.body = xstrdup("over capacity\n");
+        r.len = strlen(r.body);
+        csp_sleep(CSP_MILLISECOND);         /* refusing costs a round trip */
+    } else {
+        crawlsite_respond(path, &r);
+        for (int hops = 0; r.status == 301 && hops < 5; hops++) {
+            snprintf(path, sizeof path, "%s", r.location);
+            csp_sleep(s->latency);
+            crawlsite_response_free(&r);
+            crawlsite_respond(path, &r);
+        }
+        csp_sleep(s->latency + r.delay);
+    }
+    atomic_fetch_sub(&s->active, 1);
+    harness_gauge_exit(CRAWL_FETCH_GAUGE);
+    size_t n = rl + strlen(path) + 1;
+    out->url = xmalloc(n);
+    snprintf(out->url, n, "%.*s%s", (int)(rl - 1), s->root, path);
+    out->status = r.status;
+    out->html = !strncmp(r.type, "text/html", 9);
+    out->body = r.body;
+    out->len = r.len;
+    return 0;
+}
+
+crawl_site *crawlsite_sim(const char *root, csp_duration latency, int capacity)
+{
+    pthread_once(&global_once, global_init);
+    sim_site *s = xmalloc(sizeof *s);
+    s->root = xstrdup(root);
+    s->latency = latency;
+    s->capacity = capacity;
+    atomic_init(&s->active, 0);
+    s->base.fetch = sim_fetch;
+    s->base.root = s->root;
+    return &s->base;
+}
+
+void crawlsite_free(crawl_site *s)
+{
+    if (!s)
+        return;
+    if (s->fetch == sim_fetch) {
+        free(((sim_site *)s)->root);
+    } else {
+        http_site *h = (http_site *)s;
+        for (int i = 0; i < h->nidle; i++)
+            curl_easy_cleanup(h->idle[i]);
+        pthread_mutex_destroy(&h->idle_lock);
+        curl_share_cleanup(h->share);
+        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_destroy(&h->lock[i]);
+        free(h->root);
+    }
+    free(s);
+}
