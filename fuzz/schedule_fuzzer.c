@@ -72,26 +72,37 @@ static void list_correct_variants(void)
     exit(0);
 }
 
-/* libFuzzer grows the length of its mutations slowly (-len_control): right
- * for parsers, wrong here, where a byte is a decision and the one that
- * matters may be the twentieth. Unless the command line says otherwise,
- * -len_control=0: with it, thumbnails.add-in-worker's bug takes a median of
- * 63 inputs (bench/fuzz_compare, seeds 1-5) instead of 1,371. libFuzzer
- * reads its flags after this function, from the argv it leaves. */
+/* Flags this fuzzer runs with unless the command line gives them (libFuzzer
+ * reads its flags after LLVMFuzzerInitialize, from the argv it leaves):
+ *  -len_control=0  libFuzzer grows its inputs slowly: right for parsers,
+ *                  wrong here, where a byte is a decision and the one that
+ *                  matters may be the twentieth (thumbnails.add-in-worker:
+ *                  1,371 inputs to its bug with length control, 63 without);
+ *  -detect_leaks=0 a run's tasks, channels and stacks are reclaimed by the
+ *                  harness, but a buggy variant may leave its own heap to
+ *                  tasks that outlive it on purpose (du.add-in-walker's
+ *                  context): a schedule finding is a verdict, not a leak of
+ *                  the program's heap (the asan test suite checks those). */
 static void default_flags(int *argc, char ***argv)
 {
-    for (int i = 1; i < *argc; i++)
-        if (strncmp((*argv)[i], "-len_control=", 13) == 0)
-            return;
+    static char len_control[] = "-len_control=0", detect_leaks[] = "-detect_leaks=0";
+    static char *const defaults[] = { len_control, detect_leaks };
     static char *args[256];
-    static char flag[] = "-len_control=0";
-    if (*argc < 1 || *argc > 254)
+    if (*argc < 1 || *argc > 250)
         return;
     memcpy(args, *argv, (size_t)*argc * sizeof *args);
-    args[*argc] = flag;
-    args[*argc + 1] = NULL;
+    int n = *argc;
+    for (size_t d = 0; d < sizeof defaults / sizeof *defaults; d++) {
+        size_t key = (size_t)(strchr(defaults[d], '=') - defaults[d]) + 1;
+        bool given = false;
+        for (int i = 1; i < *argc; i++)
+            given |= strncmp((*argv)[i], defaults[d], key) == 0;
+        if (!given)
+            args[n++] = defaults[d];
+    }
+    args[n] = NULL;
     *argv = args;
-    (*argc)++;
+    *argc = n;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
