@@ -411,6 +411,12 @@ static char *resolve_with(CURLU *base, const char *href)
         curl_url_set(u, CURLUPART_HOST, host, 0);
     if (curl_url_get(u, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
         goto out;
+    /* libcurl 7.88 keeps a DEL (0x7f) in a host name; Go's url.Parse refuses
+     * every control character ("invalid control character in URL"), and so
+     * does the crawler (crawl_links_fuzzer's first finding). */
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            goto out;
     result = xstrdup(s);
 out:
     curl_free(s);

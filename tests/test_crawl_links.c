@@ -88,6 +88,22 @@ static size_t links_of(const char *html, size_t len, crawl_links *out)
     return out->n;
 }
 
+/* crawl_links_fuzzer's first finding: libcurl kept a DEL in a host name. No
+ * control character survives resolution, wherever it stands. */
+static void refuses_control_characters(void **state)
+{
+    (void)state;
+    const char *base = "https://example.com/a/b/";
+    assert_null(crawl_url_resolve(base, "//other.e\x7f" "ample/x"));
+    assert_null(crawl_url_resolve(base, "http://exa\x01mple.com/"));
+    char *path = crawl_url_resolve(base, "/p\x7f" "ath");   /* libcurl escapes it in a path */
+    assert_true(path == NULL || strcmp(path, "https://example.com/p%7Fath") == 0);
+    free(path);
+    char *ok = crawl_url_resolve(base, "//other.example/x");
+    assert_string_equal(ok, "https://other.example/x");
+    free(ok);
+}
+
 static void survives_unclosed_and_broken_tags(void **state)
 {
     (void)state;
@@ -269,6 +285,7 @@ int main(void)
         cmocka_unit_test(resolves_relative_references),
         cmocka_unit_test(drops_fragments_and_trims_white_space),
         cmocka_unit_test(follows_only_http_and_https),
+        cmocka_unit_test(refuses_control_characters),
         cmocka_unit_test(survives_unclosed_and_broken_tags),
         cmocka_unit_test(finds_ten_thousand_links),
         cmocka_unit_test(survives_bad_encodings),
