@@ -17,3 +17,10 @@ add_test(NAME report_browser COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/report_bro
          $<TARGET_FILE:chanlab> ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/report-screenshots)
 set_tests_properties(report_browser PROPERTIES LABELS report TIMEOUT 900 SKIP_RETURN_CODE 77
                      FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
+# report_formats  results.json (prove, run, replay, list) validates against
+#                 reports/results.schema.json; junit.xml has only what the
+#                 strict JUnit schema accepts, line breaks in attributes escaped
+add_test(NAME report_formats COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/report_formats.sh
+         $<TARGET_FILE:chanlab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(report_formats PROPERTIES LABELS "report;unit" TIMEOUT 600
+                     FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")

@@ -119,8 +119,10 @@ int report_write_observation(const report *r, size_t i, FILE *out, unsigned flag
  * its fix's, line by line, BUG(...) lines highlighted (`chanlab explain`).
  * The fix must be among the report's variants for the comparison. */
 int report_write_explain(const report *r, size_t variant, FILE *out, unsigned flags);
-/* JSON: {"tool", "kind", "title", "build", "summary", "variants", "results"}
- * (a "list" report has no summary or results). */
+/* JSON: {"tool", "schema_version", "version", "kind", "title", "build",
+ * "summary", "variants", "results"} (a "list" report has no summary or
+ * results), as reports/results.schema.json describes it. */
+#define REPORT_JSON_SCHEMA_VERSION 1
 int report_write_json(const report *r, FILE *out);
 /* JUnit XML: a testsuite per family, a testcase per variant × mode; an
  * observation not as expected is a <failure> with the message and the dump,
