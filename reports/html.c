@@ -295,7 +295,7 @@ static void legend(FILE *out)
           "x2=\"26\" y2=\"10\" stroke=\"#009E73\" stroke-width=\"2\"/></svg>a value handed over</span>"
           "<span><svg class=\"sw\" viewBox=\"0 0 30 12\" width=\"30\" height=\"12\"><line x1=\"15\" y1=\"0\" "
           "x2=\"15\" y2=\"12\" stroke=\"#CC79A7\" stroke-width=\"2\" stroke-dasharray=\"3 2\"/></svg>the verdict"
-          "</span><span>▼ close, panic</span></p>\n", out);
+          "</span><span>▼ close, panic (black, on the task); timer fired (light blue, above)</span></p>\n", out);
 }
 
 /* ------------------------------------------------------------ Bug and fix */
