@@ -250,15 +250,19 @@ static CSP_RT void runq_remove(csp_task *t)
 /* ------------------------------------------------------------- Switching */
 
 /* From the scheduler into t's fiber; returns when it suspends. */
-static CSP_RT void switch_to(csp_task *t)
+static CSP_RT inline __attribute__((always_inline)) void switch_to(csp_task *t)
 {
     fiber *f = F(t);
     int sched_errno = errno;
     errno = f->saved_errno;
     csp__current = t;
-    if (W.last_run != t->id && !f->killed)
-        csp__event(CSP_DEBUG_EVENT_RUN, t->id, 0, NULL, NULL);
-    W.last_run = t->id;
+    /* Events: a RUN when another task than the last one goes on (last_run is
+     * kept only while recording: nothing here costs more than a branch off). */
+    if (__builtin_expect(atomic_load_explicit(&csp__events_on, memory_order_relaxed), 0)) {
+        if (W.last_run != t->id && !f->killed)
+            csp__event_record(CSP_DEBUG_EVENT_RUN, t->id, 0, NULL, NULL);
+        W.last_run = t->id;
+    }
 #ifdef CSP_TSAN
     __tsan_switch_to_fiber(f->tsan, TSAN_NO_SYNC);
 #endif

@@ -341,16 +341,16 @@ void csp__timer_free(csp_timer *tm);
 /* ----------------------------------------------------------------- Events */
 
 /* The timeline ring (events.c, csp_debug.h "Events"): off, an event site costs
- * one relaxed load and a branch. */
+ * one relaxed load and a branch — a macro, so that its arguments are not
+ * even computed then. */
 extern _Atomic bool csp__events_on;
 void csp__event_record(int kind, uint64_t task, uint64_t other, const char *wait,
                        const char *object);
-CSP_RT static inline void csp__event(int kind, uint64_t task, uint64_t other, const char *wait,
-                                     const char *object)
-{
-    if (__builtin_expect(atomic_load_explicit(&csp__events_on, memory_order_relaxed), 0))
-        csp__event_record(kind, task, other, wait, object);
-}
+#define csp__event(kind, task, other, wait, object)                                  \
+    do {                                                                             \
+        if (__builtin_expect(atomic_load_explicit(&csp__events_on, memory_order_relaxed), 0)) \
+            csp__event_record((kind), (task), (other), (wait), (object));            \
+    } while (0)
 /* The running task's id, or 0 outside any task. */
 CSP_RT static inline uint64_t csp__current_id(void) { return csp__current ? csp__current->id : 0; }
 
