@@ -24,3 +24,9 @@ add_test(NAME report_formats COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/report_for
          $<TARGET_FILE:chanlab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(report_formats PROPERTIES LABELS "report;unit" TIMEOUT 600
                      FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
+# report_writers  the writers on a report made by hand: JUnit attribute
+#                 escapes, schema_version, a synthetic trace's B/E and flows
+add_executable(test_report_writers test_report_writers.c)
+target_link_libraries(test_report_writers PRIVATE reports PkgConfig::CMOCKA)
+add_test(NAME report_writers COMMAND test_report_writers)
+set_tests_properties(report_writers PROPERTIES LABELS "report;unit" TIMEOUT 60)
