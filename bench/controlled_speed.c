@@ -4,6 +4,9 @@
  *       N schedules (RANDOM, in this process) of a fixed 4-task program of
  *       about 50 scheduling points, against the same program run N times in
  *       free mode (threads, no harness); prints both rates.
+ *   bench_controlled_speed schedules N events
+ *       the same with the event timeline on (harness_options.events = 4096):
+ *       run both side by side to see what recording costs.
  *   bench_controlled_speed pingpong ITERS
  *       an unbuffered ping-pong between two fibers in one controlled run:
  *       ns per round trip (compare with Go at GOMAXPROCS=1).
@@ -61,9 +64,10 @@ static void four_tasks(void *arg)
     csp_wg_free(s.wg);
 }
 
-static void schedules(uint64_t n)
+static void schedules(uint64_t n, bool events)
 {
     harness_options o = harness_defaults();
+    o.events = events ? 4096 : 0;
     o.mode = HARNESS_CONTROLLED;
     o.in_process = true;
     o.schedules = (unsigned)n;
@@ -80,9 +84,9 @@ static void schedules(uint64_t n)
     for (uint64_t i = 0; i < free_runs; i++)
         four_tasks(NULL);
     uint64_t free_ns = bench_now_ns() - start;
-    printf("schedules: controlled %.0f schedules/s (%u schedules, %.1f us each); "
+    printf("schedules%s: controlled %.0f schedules/s (%u schedules, %.1f us each); "
            "free mode %.0f runs/s (%.1f us each)\n",
-           ran * 1e9 / (double)ctl_ns, ran, (double)ctl_ns / ran / 1e3,
+           events ? " (events on)" : "", ran * 1e9 / (double)ctl_ns, ran, (double)ctl_ns / ran / 1e3,
            (double)free_runs * 1e9 / (double)free_ns, (double)free_ns / (double)free_runs / 1e3);
 }
 
@@ -140,9 +144,10 @@ static void pingpong(uint64_t iters)
 int main(int argc, char **argv)
 {
     uint64_t n;
-    if (argc != 3 || (strcmp(argv[1], "schedules") && strcmp(argv[1], "pingpong")) ||
+    bool events = argc == 4 && !strcmp(argv[1], "schedules") && !strcmp(argv[3], "events");
+    if ((argc != 3 && !events) || (strcmp(argv[1], "schedules") && strcmp(argv[1], "pingpong")) ||
         !bench_parse_iters(argv[2], &n)) {
-        fprintf(stderr, "%s: usage: %s schedules N | pingpong ITERS (N, ITERS: 1 to %llu)\n",
+        fprintf(stderr, "%s: usage: %s schedules N [events] | pingpong ITERS (N, ITERS: 1 to %llu)\n",
                 prog, prog, BENCH_MAX_ITERS);
         return 2;
     }
@@ -151,7 +156,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: at most 1000000 schedules\n", prog);
             return 2;
         }
-        schedules(n);
+        schedules(n, events);
     } else {
         pingpong(n);
     }

@@ -40,6 +40,7 @@ const char explain_help[] =
 const char run_help[] =
     "usage: chanlab run ID [--mode free|controlled] [--strategy random|pct|exhaustive]\n"
     "                      [--schedules N] [--seed S] [--noise PERMILLE] [--json]\n"
+    "                      [--html DIR]\n"
     "\n"
     "Runs one variant under the harness and prints the verdict against the expected one,\n"
     "the one-line evidence, the dump of every task, the schedule and the command that\n"
@@ -55,6 +56,8 @@ const char run_help[] =
     "                   sync point of a yield or a sleep of up to 200 us, so that runs\n"
     "                   differ (rr's chaos mode); 0 to 1000, default 50; run 1 is plain\n"
     "  --json           the result as JSON on standard output\n"
+    "  --html DIR       also write the HTML report of this run into folder DIR: its\n"
+    "                   page with the task timeline, and its trace for Perfetto UI\n"
     "Exit status 0 when the verdict is one the variant expects, 1 when not.\n";
 
 const char replay_help[] =
@@ -73,6 +76,7 @@ const char replay_help[] =
 
 const char prove_help[] =
     "usage: chanlab prove [--family F] [--json FILE] [--junit FILE] [--noise PERMILLE]\n"
+    "                     [--html DIR]\n"
     "\n"
     "Runs every variant (of family F) in every mode it declares, with the bounds and the\n"
     "number of schedules it declares, and prints a table: id, mode, expected, observed,\n"
@@ -83,6 +87,11 @@ const char prove_help[] =
     "  --junit FILE   also write them as JUnit XML, a testcase per variant and mode\n"
     "  --noise P      free-mode noise from each search's second run (see chanlab run\n"
     "                 --help); 0 to 1000 permille, default 50\n"
+    "  --html DIR     also write the HTML report into folder DIR (chanlab-report, say):\n"
+    "                 index.html, the verdict table filterable by family, mode and\n"
+    "                 verdict; a page per variant and mode with the lesson, the bug\n"
+    "                 beside its fix, the dump, the replay command and an SVG timeline\n"
+    "                 of the tasks; a Chrome trace (Perfetto UI) of each run\n"
     "Exit status 0 when every observed verdict is one its variant expects, 1 otherwise.\n";
 
 const char demo_help_head[] =

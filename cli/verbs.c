@@ -130,8 +130,27 @@ static harness_strategy strategy_of(const char *name)
     usage_error("bad value '%s' for --strategy (accepted: random, pct, exhaustive)", name);
 }
 
-/* Prints one observation (text or JSON); 0 as expected, 1 not. */
-static int finish_single(report *r, bool json)
+/* Events kept per run for the HTML report's timelines and traces. */
+enum { HTML_EVENTS = 2048 };
+
+/* Writes the HTML report of r into dir; 0, or 1 after saying why not. */
+static int write_html(const report *r, const char *dir)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (report_write_html(r, dir) == 0) {
+        fprintf(stderr, "chanlab: HTML report in %s/index.html (written in %.2f s)\n", dir,
+                seconds_since(&t0));
+        return 0;
+    }
+    fprintf(stderr, "chanlab: writing the HTML report into %s failed: %s\n", dir, strerror(errno));
+    return 1;
+}
+
+/* Prints one observation (text or JSON), then writes its HTML report into
+ * html_dir (if not NULL), with the variant's bug or fix beside it; 0 as
+ * expected, 1 not. */
+static int finish_single(report *r, bool json, const char *html_dir)
 {
     const report_observation *o = report_observation_at(r, 0);
     if (json)
@@ -139,6 +158,17 @@ static int finish_single(report *r, bool json)
     else
         report_write_observation(r, 0, stdout, output_flags(stdout));
     int rc = report_matches(r, o) ? 0 : 1;
+    if (html_dir) {
+        const report_variant *v = report_variant_at(r, o->variant);
+        const char *id = v->id, *fix = v->fixed_by;
+        for (size_t i = 0; i < pattern_count(); i++) {
+            const pattern *p = pattern_at(i);
+            if ((fix && !strcmp(p->id, fix)) || (p->fixed_by && !strcmp(p->fixed_by, id)))
+                add_variant(r, p);
+        }
+        if (write_html(r, html_dir) != 0)
+            rc = 1;
+    }
     report_free(r);
     return rc;
 }
@@ -147,12 +177,12 @@ int cmd_run(int argc, char **argv)
 {
     static const option_spec specs[] = {
         { "--mode", true }, { "--strategy", true }, { "--schedules", true }, { "--seed", true },
-        { "--json", false }, { "--noise", true },
+        { "--json", false }, { "--noise", true }, { "--html", true },
     };
     static const char accepted[] = "ID, --mode free|controlled, --strategy random|pct|exhaustive, "
-                                   "--schedules N, --seed S, --noise PERMILLE, --json";
+                                   "--schedules N, --seed S, --noise PERMILLE, --json, --html DIR";
     parsed_args pa;
-    parse_args(argc, argv, specs, 6, 1, run_help, accepted, &pa);
+    parse_args(argc, argv, specs, 7, 1, run_help, accepted, &pa);
     if (pa.npos < 1)
         usage_error("which variant? (accepted: chanlab run ID [options], an id that 'chanlab list' shows)");
     const pattern *p = find_variant(pa.pos[0]);
@@ -172,6 +202,8 @@ int cmd_run(int argc, char **argv)
             usage_error("--noise applies to free mode only (accepted: --mode free)");
         o.noise = (unsigned)parse_number("--noise", pa.value[5], 0, 1000);
     }
+    if (pa.given[6])
+        o.events = HTML_EVENTS;
     if (cli_check_only)
         return 0;
     report *r = new_report("run", p->id);
@@ -182,7 +214,7 @@ int cmd_run(int argc, char **argv)
         report_free(r);
         usage_error("%s", refusal);
     }
-    return finish_single(r, pa.given[4]);
+    return finish_single(r, pa.given[4], pa.given[6] ? pa.value[6] : NULL);
 }
 
 /* The whole of a schedule fuzzer's input file (at most 1 MiB). */
@@ -252,7 +284,7 @@ int cmd_replay(int argc, char **argv)
         usage_error("%s", refusal);
     }
     free(data);
-    return finish_single(r, pa.given[0]);
+    return finish_single(r, pa.given[0], NULL);
 }
 
 static FILE *open_output(const char *opt, const char *path)
@@ -278,10 +310,11 @@ int cmd_prove(int argc, char **argv)
 {
     static const option_spec specs[] = {
         { "--family", true }, { "--json", true }, { "--junit", true }, { "--noise", true },
+        { "--html", true },
     };
     parsed_args pa;
-    parse_args(argc, argv, specs, 4, 0, prove_help,
-               "--family F, --json FILE, --junit FILE, --noise PERMILLE", &pa);
+    parse_args(argc, argv, specs, 5, 0, prove_help,
+               "--family F, --json FILE, --junit FILE, --noise PERMILLE, --html DIR", &pa);
     const char *family = check_family(pa.value[0]);
     unsigned noise = pa.given[3] ? (unsigned)parse_number("--noise", pa.value[3], 0, 1000)
                                  : HARNESS_DEFAULT_NOISE;
@@ -313,6 +346,8 @@ int cmd_prove(int argc, char **argv)
             harness_options o = pattern_options(p, mode);
             if (mode == PATTERN_IN_FREE)
                 o.noise = noise;
+            if (pa.given[4])
+                o.events = HTML_EVENTS;
             observe(r, vi, p, mode, &o, mode == PATTERN_IN_CONTROLLED ? strategy_name(o.strategy) : NULL,
                     NULL);
         }
@@ -326,6 +361,8 @@ int cmd_prove(int argc, char **argv)
         report_write_junit(r, junit);
     close_output(json, pa.value[1], &rc);
     close_output(junit, pa.value[2], &rc);
+    if (pa.given[4] && write_html(r, pa.value[4]) != 0)
+        rc = 1;
     report_totals t = report_summarize(r);
     if (t.as_expected != t.observations)
         rc = 1;

@@ -107,6 +107,8 @@ int report_write_json(const report *r, FILE *out)
     const char *in = "  ";
     fputs("{\n", out);
     put_str(out, in, "tool", "chanlab", false);
+    put_key(out, in, "schema_version", true);
+    fprintf(out, "%d", REPORT_JSON_SCHEMA_VERSION);
     put_str(out, in, "version", CHANLAB_VERSION, true);
     put_str(out, in, "kind", r->kind, true);
     put_str(out, in, "title", r->title, true);

@@ -44,6 +44,11 @@ static void free_observation(report_observation *o)
     free((char *)o->output);
     free((char *)o->replay);
     free((char *)o->rerun);
+    for (size_t i = 0; i < o->nevents; i++) {
+        free(o->events[i].wait);
+        free(o->events[i].object);
+    }
+    free((void *)o->events);
 }
 
 void report_free(report *r)
@@ -108,6 +113,24 @@ void report_observation_from_result(report_observation *o, const harness_result 
     o->exhausted = res->exhausted;
     o->steps = res->steps;
     o->virtual_ns = res->virtual_time;
+    o->events = res->events;
+    o->nevents = res->nevents;
+    o->events_dropped = res->events_dropped;
+}
+
+static harness_event *copy_events(const harness_event *ev, size_t n)
+{
+    if (!n)
+        return NULL;
+    harness_event *c = calloc(n, sizeof *c);
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        c[i] = ev[i];
+        c[i].wait = dup_or_null(ev[i].wait);
+        c[i].object = dup_or_null(ev[i].object);
+    }
+    return c;
 }
 
 size_t report_add_observation(report *r, const report_observation *o)
@@ -123,6 +146,9 @@ size_t report_add_observation(report *r, const report_observation *o)
     c.output = dup_or_null(o->output);
     c.replay = dup_or_null(o->replay);
     c.rerun = dup_or_null(o->rerun);
+    c.events = copy_events(o->events, o->nevents);
+    if (!c.events)
+        c.nevents = 0;
     if (!c.message) {
         free_observation(&c);
         return (size_t)-1;

@@ -27,12 +27,14 @@
 #                         asked, run ends, stats (never calls harness_run)
 #   controlled_coverage   interleaving coverage: same schedule same cells,
 #                         different interleavings different cells, observe-only
+#   controlled_events     the event timeline: what it records, identical on
+#                         replay, a small ring keeps the last events, off is off
 #   controlled_tsan       races between fibers, hand-offs, schedule after
 #                         schedule (TSan builds only; skips otherwise)
 #   exhaustive_sound      EXHAUSTIVE reaches the outcomes 100,000 RANDOM
 #                         schedules reach, in counts worked out by hand; the
 #                         stopper is not a livelock, a busy poll is
-foreach(name search verdicts time schedules memory sched tsan coverage)
+foreach(name search verdicts time schedules memory sched tsan coverage events)
   add_executable(test_controlled_${name} test_controlled_${name}.c)
   target_link_libraries(test_controlled_${name} PRIVATE harness PkgConfig::CMOCKA)
   add_test(NAME controlled_${name} COMMAND test_controlled_${name})

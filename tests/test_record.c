@@ -58,6 +58,12 @@ static void fill(harness_record *r)
     r->wall = true;
     r->steps = 18446744073709551615ull;
     r->virtual_time = -3;
+    for (int i = 0; i < 4; i++) {
+        harness_event e = { 1000LL * i - 5, i, 3u + (unsigned)i, i == 2 ? 0 : 9u,
+                            i == 1 ? "chan send" : NULL, i == 3 ? (char *)tricky : "jobs" };
+        harness__record_add_event(r, &e);
+    }
+    r->events_dropped = 18446744073709551615ull;
     r->message_from_log = true;
 }
 
@@ -109,6 +115,17 @@ static void same(const harness_record *a, const harness_record *b)
     assert_true(a->steps == b->steps);
     assert_int_equal(a->virtual_time, b->virtual_time);
     assert_int_equal(a->message_from_log, b->message_from_log);
+    assert_int_equal(a->nevents, b->nevents);
+    for (size_t i = 0; i < a->nevents; i++) {
+        const harness_event *x = &a->events[i], *y = &b->events[i];
+        assert_int_equal(x->at, y->at);
+        assert_int_equal(x->kind, y->kind);
+        assert_int_equal(x->task, y->task);
+        assert_int_equal(x->other, y->other);
+        same_text(x->wait, y->wait);
+        same_text(x->object, y->object);
+    }
+    assert_true(a->events_dropped == b->events_dropped);
 }
 
 static void every_field_round_trips(void **state)

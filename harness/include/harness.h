@@ -88,6 +88,13 @@ typedef struct {
      * 255) to coverage[hash(both) % ncoverage]. NULL: off. */
     uint8_t *coverage;
     size_t ncoverage;
+
+    /* The event timeline of the reported run (csp_debug.h "Events"): the
+     * capacity of the runtime's event ring, 0 (the default) for none. The
+     * result keeps the last `events` events of the run it reports and counts
+     * the ones before in events_dropped. Controlled mode, and free mode in a
+     * forked child (in_process free runs record none). */
+    unsigned events;
 } harness_options;
 
 /* Defaults: free mode, random, seed 1, one schedule, hang after 3 s without
@@ -160,6 +167,16 @@ harness_options harness_defaults(void);
  * the one interleaving the machine happens to prefer. */
 #define HARNESS_DEFAULT_NOISE 50u
 
+/* One event of a run's timeline, as the runtime recorded it (csp_debug_event,
+ * with its texts copied). */
+typedef struct {
+    csp_duration at;           /* virtual time in controlled mode, monotonic in free mode */
+    int kind;                  /* csp_debug_event_kind: SPAWN, RUN, PARK, READY, HANDOFF, ... */
+    uint64_t task, other;
+    char *wait;                /* PARK: "chan send", "mutex lock", "syscall", ...; else NULL */
+    char *object;              /* channel, mutex or syscall name; SPAWN: the task's name; or NULL */
+} harness_event;
+
 typedef struct {
     harness_verdict verdict;   unsigned schedules_run;
     unsigned seen;             /* bit (1u << v) for every verdict any run showed */
@@ -181,6 +198,9 @@ typedef struct {
     char *log;                 /* the child's captured stdout+stderr (TSan reports too) */
     char *rerun;               /* not PASS: the environment that reruns exactly this
                                   failure, "CHANLAB_ENTRY=f CHANLAB_REPLAY=v1:..." */
+    harness_event *events;     /* harness_options.events: the reported run's timeline, oldest first */
+    size_t nevents;
+    uint64_t events_dropped;   /* events of that run the ring lost (the earliest ones) */
 } harness_result;
 
 /* Returns 0 when the runs were carried out (the verdict is in *r), -1 with

@@ -228,6 +228,8 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
     harness__take_baseline(&base);
     if (a->forked)
         arm_wall_bound(o);
+    if (o->events)
+        csp_debug_events_start(o->events);
 
     csp_run_limits limits = { harness__strategy_step_limit(&st), o->horizon > 0 ? o->horizon : 3600 * CSP_SECOND,
                               o->timer_window };
@@ -242,6 +244,8 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
         facts.last_other_exit = 0;
         panicked = false;
         harness__strategy_begin_run(&st, st.replay_run ? st.replay_run : i);
+        if (o->events)
+            csp_debug_events_clear();
         csp_run_stats stats;
         csp_run_end end = csp_sched_run(a->entry, a->arg, &st.hooks, &limits, &stats);
         ran++;
@@ -259,6 +263,13 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
         }
         harness_record r = {0};
         judge_schedule(&r, end, &stats, first_output);
+        /* The timeline of a run that may be the one reported (its texts
+         * live only as long as its objects): the first failure, or the last
+         * run — which EXHAUSTIVE only knows once it has run, so there every
+         * run copies its events. */
+        if (o->events && !have_failure &&
+            (r.judged.seen || i == runs || wall_expired || o->strategy == HARNESS_EXHAUSTIVE))
+            harness__record_take_events(&r, o->events);
         csp_sched_reset();
         if (!first_output)
             first_output = strdup(r.output ? r.output : "");
@@ -284,6 +295,8 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
     }
     if (a->forked && o->timeout > 0)
         disarm_wall_bound();
+    if (o->events)
+        csp_debug_events_start(0);
     if (!report.error) {
         /* The reported run's verdict and message; `seen` holds every schedule's. */
         report.judged.seen |= all.seen;

@@ -66,6 +66,8 @@ static HARNESS_CODE void finish_now(harness_verdict v, const char *head, const c
     harness__collect_measurements(&r, &facts, false);
     r.head = strdup(head);
     harness__snapshot_tasks(&r, ask_running);
+    if (ca->forked && ca->o->events)
+        harness__record_take_events(&r, ca->o->events);
     harness__record_send(ca->result_fd, &r);
     harness__record_free(&r);
 }
@@ -245,6 +247,8 @@ static HARNESS_CODE void leak_check(void)
     harness__collect_leaks(&r, &facts, "leak: tasks still alive after the entry returned", true,
                            extra_threads());
     harness__collect_measurements(&r, &facts, true);
+    if (ca->forked && ca->o->events)
+        harness__record_take_events(&r, ca->o->events);
     harness__record_send(ca->result_fd, &r);
     harness__record_free(&r);
 }
@@ -277,6 +281,8 @@ HARNESS_CODE void harness__free_run(const harness_child_args *a)
     harness__sanitizer_warmup();
     harness__take_baseline(&base);
 
+    if (a->forked && a->o->events)   /* in process, leaked tasks would outlive the ring */
+        csp_debug_events_start(a->o->events);
     csp_go(entry_task, NULL, "main");
     if (monitor_until_entry_returns())
         leak_check();

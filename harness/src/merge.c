@@ -145,6 +145,12 @@ HARNESS_CODE void harness__merge_run(harness_result *r, harness_child_result *c,
         rec->decisions = NULL;
         r->steps = rec->steps;
         r->virtual_time = rec->virtual_time;
+        harness__events_free(r->events, r->nevents);
+        r->events = rec->events;
+        r->nevents = rec->nevents;
+        r->events_dropped = rec->events_dropped;
+        rec->events = NULL;
+        rec->nevents = 0;
         free(r->rerun);
         r->rerun = NULL;
         if (j.verdict != HARNESS_PASS) {

@@ -153,6 +153,7 @@ static const struct key {
     { "steps",            K_U64,  offsetof(harness_record, steps) },
     { "virtual_time",     K_I64,  offsetof(harness_record, virtual_time) },
     { "message_from_log", K_BOOL, offsetof(harness_record, message_from_log) },
+    { "events_dropped",   K_U64,  offsetof(harness_record, events_dropped) },
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
@@ -250,6 +251,73 @@ static HARNESS_CODE void read_task(harness_record *r, char **f, int n)
         rt->ignored = atoi(f[7]) != 0;
 }
 
+/* --------------------------------------------------------------- Events */
+
+static HARNESS_CODE char *dup_text(const char *s) { return s && *s ? strdup(s) : NULL; }
+
+HARNESS_CODE void harness__record_add_event(harness_record *r, const harness_event *e)
+{
+    if ((r->nevents & (r->nevents - 1)) == 0) {   /* 0, 1, 2, 4, ...: grow */
+        size_t cap = r->nevents ? 2 * r->nevents : 1;
+        harness_event *p = realloc(r->events, cap * sizeof *p);
+        if (!p)
+            return;
+        r->events = p;
+    }
+    harness_event *d = &r->events[r->nevents++];
+    *d = *e;
+    d->wait = dup_text(e->wait);
+    d->object = dup_text(e->object);
+}
+
+HARNESS_CODE void harness__record_take_events(harness_record *r, size_t capacity)
+{
+    csp_debug_event *buf = capacity ? malloc(capacity * sizeof *buf) : NULL;
+    if (!buf)
+        return;
+    uint64_t dropped = 0;
+    size_t n = csp_debug_events_read(buf, capacity, &dropped);
+    harness__events_free(r->events, r->nevents);
+    r->events = NULL;
+    r->nevents = 0;
+    r->events_dropped = dropped;
+    for (size_t i = 0; i < n; i++) {
+        harness_event e = { buf[i].at, (int)buf[i].kind, buf[i].task, buf[i].other,
+                            (char *)buf[i].wait, (char *)buf[i].object };
+        harness__record_add_event(r, &e);
+    }
+    free(buf);
+}
+
+HARNESS_CODE void harness__events_free(harness_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(ev[i].wait);
+        free(ev[i].object);
+    }
+    free(ev);
+}
+
+/* ev AT KIND TASK OTHER WAIT OBJECT (an empty text is none) */
+static HARNESS_CODE void write_event(harness_buf *b, const harness_event *e)
+{
+    harness__buf_printf(b, "ev\t%lld\t%d\t%llu\t%llu\t", (long long)e->at, e->kind,
+                        (unsigned long long)e->task, (unsigned long long)e->other);
+    harness__buf_escaped(b, e->wait ? e->wait : "");
+    harness__buf_puts(b, "\t");
+    harness__buf_escaped(b, e->object ? e->object : "");
+    harness__buf_puts(b, "\n");
+}
+
+static HARNESS_CODE void read_event(harness_record *r, char **f, int n)
+{
+    if (n < 7)
+        return;
+    harness_event e = { strtoll(f[1], NULL, 10), atoi(f[2]), strtoull(f[3], NULL, 10),
+                        strtoull(f[4], NULL, 10), f[5], f[6] };
+    harness__record_add_event(r, &e);
+}
+
 /* ------------------------------------------------------------ The record */
 
 HARNESS_CODE void harness__record_write(harness_buf *b, const harness_record *r)
@@ -267,6 +335,8 @@ HARNESS_CODE void harness__record_write(harness_buf *b, const harness_record *r)
         write_key(b, r, &keys[i]);
     for (size_t i = 0; i < r->ntasks; i++)
         write_task(b, &r->tasks[i]);
+    for (size_t i = 0; i < r->nevents; i++)
+        write_event(b, &r->events[i]);
     harness__buf_puts(b, "end\n");
 }
 
@@ -298,6 +368,8 @@ HARNESS_CODE void harness__record_parse(char *text, harness_record *r)
                 r->judged.seen |= 1u << v;
         } else if (!strcmp(f[0], "task")) {
             read_task(r, f, n);
+        } else if (!strcmp(f[0], "ev")) {
+            read_event(r, f, n);
         } else if (!strcmp(f[0], "end")) {
             r->complete = true;
         } else if (n >= 2) {
@@ -319,5 +391,6 @@ HARNESS_CODE void harness__record_free(harness_record *r)
     for (size_t i = 0; i < r->ntasks; i++)
         free((char *)r->tasks[i].t.name);
     free(r->tasks);
+    harness__events_free(r->events, r->nevents);
     memset(r, 0, sizeof *r);
 }

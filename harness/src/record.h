@@ -76,6 +76,10 @@ typedef struct harness_record {
     /* Where the message comes from when a test framework's abort() ended the
      * run (harness_abort_is_failure): the parent takes it from the log. */
     bool message_from_log;
+    /* The run's timeline (harness_options.events). */
+    harness_event *events;
+    size_t nevents;
+    uint64_t events_dropped;
     bool complete;             /* parsed: the "end" line arrived */
 } harness_record;
 
@@ -89,5 +93,13 @@ void harness__record_send(int fd, const harness_record *r);
  * and malformed lines are skipped; r->complete tells whether "end" came. */
 void harness__record_parse(char *text, harness_record *r);
 void harness__record_free(harness_record *r);
+
+/* Copies the runtime's event ring (of `capacity` events) into r, texts
+ * copied; replaces any events r had. */
+void harness__record_take_events(harness_record *r, size_t capacity);
+/* Appends one event (texts copied; NULL and "" are the same). */
+void harness__record_add_event(harness_record *r, const harness_event *e);
+/* Frees an event list's texts and the list. */
+void harness__events_free(harness_event *ev, size_t n);
 
 #endif

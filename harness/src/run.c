@@ -28,6 +28,7 @@ HARNESS_CODE void harness_result_free(harness_result *r)
     free(r->log);
     free(r->decisions);
     free(r->rerun);
+    harness__events_free(r->events, r->nevents);
     memset(r, 0, sizeof *r);
 }
 

@@ -10,10 +10,9 @@
  * verdict names only, and knows nothing of the pattern registry: the caller
  * fills a report_variant from a registration.
  *
- * Writers to come (the HTML report with per-variant pages and SVG timelines,
- * Chrome trace-event JSON) read the same two lists and the same sources, and
- * take their place next to the writers below as report_write_html(r, dir),
- * report_write_trace(r, out). */
+ * The HTML report (per-variant pages with SVG timelines) and the Chrome
+ * trace-event JSON read the same two lists, the observations' events and the
+ * same sources. */
 #ifndef REPORT_H
 #define REPORT_H
 
@@ -65,6 +64,9 @@ typedef struct {
     uint64_t steps;
     int64_t virtual_ns;
     double seconds;            /* wall time harness_run took */
+    const harness_event *events;/* the timeline of the run reported (harness_options.events) */
+    size_t nevents;
+    uint64_t events_dropped;
 } report_observation;
 
 typedef struct report report;
@@ -117,13 +119,30 @@ int report_write_observation(const report *r, size_t i, FILE *out, unsigned flag
  * its fix's, line by line, BUG(...) lines highlighted (`chanlab explain`).
  * The fix must be among the report's variants for the comparison. */
 int report_write_explain(const report *r, size_t variant, FILE *out, unsigned flags);
-/* JSON: {"tool", "kind", "title", "build", "summary", "variants", "results"}
- * (a "list" report has no summary or results). */
+/* JSON: {"tool", "schema_version", "version", "kind", "title", "build",
+ * "summary", "variants", "results"} (a "list" report has no summary or
+ * results), as reports/results.schema.json describes it. */
+#define REPORT_JSON_SCHEMA_VERSION 1
 int report_write_json(const report *r, FILE *out);
 /* JUnit XML: a testsuite per family, a testcase per variant × mode; an
  * observation not as expected is a <failure> with the message and the dump,
  * a refused run an <error>. */
 int report_write_junit(const report *r, FILE *out);
+/* Chrome's trace-event format (Perfetto UI, chrome://tracing) of observation
+ * i's events: a track per task, B/E slices for running and for each blocked
+ * interval (named by what it waits on), flow arrows (s/f) for hand-offs,
+ * instants for closes, timers, panics and the verdict. Controlled mode's
+ * clock is the event order (1 us per event; virtual time in args); free
+ * mode's is monotonic time since the first event. */
+int report_write_trace(const report *r, size_t i, FILE *out);
+/* The HTML report in folder dir (made if missing): index.html (the verdict
+ * table, filterable without JavaScript through a page per filter), a page per
+ * observation with the lesson, bug beside fix, dump, replay command and an
+ * SVG timeline, and its trace JSON. Self-contained: no external resource.
+ * Returns 0, or -1 with errno set. */
+int report_write_html(const report *r, const char *dir);
+/* The file name of observation i's page in that folder ("ID.MODE.html"). */
+const char *report_html_page(const report *r, size_t i, char *buf, size_t size);
 
 /* -------------------------------------------------------------- Sources */
 

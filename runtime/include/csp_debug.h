@@ -140,6 +140,48 @@ bool csp_debug_library_pc(uintptr_t pc);
  * "chanlab_text" section; see CSP_TOOL_CODE in csp_tool.h). At most 8. */
 void csp_debug_register_code(const void *lo, const void *hi);
 
+/* ----------------------------------------------------------------- Events */
+
+/* The event timeline (DESIGN §6): off by default, and one predictable branch
+ * per event site while off. While on, the runtime records what every task
+ * does that another can see into one bounded ring: when the ring is full the
+ * oldest events go, and a read says how many went. Timestamps are csp_now():
+ * virtual in controlled mode (where many events share an instant, so their
+ * order is the ring's), monotonic in free mode. */
+typedef enum {
+    CSP_DEBUG_EVENT_SPAWN,    /* `task`, named `object`, was made by `other` (0: outside any task) */
+    CSP_DEBUG_EVENT_RUN,      /* `task` started or resumed running */
+    CSP_DEBUG_EVENT_PARK,     /* `task` blocked: `wait` ("chan send", "mutex lock", "syscall"...) on `object` */
+    CSP_DEBUG_EVENT_READY,    /* `task` was made runnable by `other` (0: a timer or the scheduler) */
+    CSP_DEBUG_EVENT_HANDOFF,  /* a value on channel `object` passed from `task` to `other` */
+    CSP_DEBUG_EVENT_CLOSE,    /* `task` closed channel `object` */
+    CSP_DEBUG_EVENT_TIMER,    /* a timer fired: it woke `other`, or sent on channel `object` */
+    CSP_DEBUG_EVENT_PANIC,    /* `task` panicked */
+    CSP_DEBUG_EVENT_EXIT,     /* `task` returned from its function */
+} csp_debug_event_kind;
+#define CSP_DEBUG_EVENT_KINDS 9
+
+typedef struct {
+    csp_duration at;          /* csp_now() when it happened */
+    csp_debug_event_kind kind;
+    uint64_t task, other;
+    const char *wait;         /* PARK: what it waits for; else NULL (static text) */
+    const char *object;       /* the channel's, mutex's or syscall's name, or NULL;
+                               * valid while the object lives */
+} csp_debug_event;
+
+/* Starts recording into a fresh ring of `capacity` events (0 stops and frees
+ * it). Call it where no task runs: before a run, or between runs. False when
+ * out of memory. */
+bool csp_debug_events_start(size_t capacity);
+/* Empties the ring (a new run of the same recording). */
+void csp_debug_events_clear(void);
+/* Copies the recorded events, oldest first, up to max; returns how many it
+ * copied. *dropped (if not NULL): events the ring lost to overflow. */
+size_t csp_debug_events_read(csp_debug_event *out, size_t max, uint64_t *dropped);
+/* "spawn", "run", "park", "ready", "handoff", "close", "timer", "panic", "exit". */
+const char *csp_debug_event_kind_name(csp_debug_event_kind k);
+
 #ifdef __cplusplus
 }
 #endif

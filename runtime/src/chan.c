@@ -332,8 +332,10 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
     enum op_result r = send_locked(c, elem, &wake, true);
     if (r == OP_DONE) {
         csp_lock_release(&c->obj.lock);
-        if (wake)
+        if (wake) {
+            csp__event(CSP_DEBUG_EVENT_HANDOFF, self->id, wake->id, NULL, c->name);
             csp__ready(wake);
+        }
         csp__made_progress();
         return;
     }
@@ -363,8 +365,10 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
     enum op_result r = recv_locked(c, elem, &wake);
     if (r != OP_BLOCK) {
         csp_lock_release(&c->obj.lock);
-        if (wake)
+        if (wake) {
+            csp__event(CSP_DEBUG_EVENT_HANDOFF, wake->id, self->id, NULL, c->name);
             csp__ready(wake);
+        }
         if (r == OP_CLOSED) {
             closed_recv_result(c, elem);
             return false;    /* not progress (DESIGN §3) */
@@ -397,6 +401,7 @@ CSP_RT void csp_close(csp_chan *c)
     }
     c->closed = true;
     race_release(&c->race_close);
+    csp__event(CSP_DEBUG_EVENT_CLOSE, csp__current_id(), 0, NULL, c->name);
     /* Collect every waiter first; ready them after dropping the lock. */
     csp_waiter *glist = NULL, *w;
     while ((w = csp__waitq_dequeue(&c->recvq)) || (w = csp__waitq_dequeue(&c->sendq))) {
@@ -503,8 +508,13 @@ static CSP_RT int select_pass1(csp_case *cases, size_t n, size_t *readyv,
         if (r == OP_BLOCK)
             continue;    /* threads backend: its partner was claimed meanwhile */
         lockset_unlock((void *)ls);
-        if (wake)
+        if (wake) {
+            uint64_t me = csp__current_id();
+            bool sent = k->op == CSP_OP_SEND;
+            csp__event(CSP_DEBUG_EVENT_HANDOFF, sent ? me : wake->id, sent ? wake->id : me, NULL,
+                       k->chan->name);
             csp__ready(wake);
+        }
         if (r == OP_CLOSED) {
             if (k->op == CSP_OP_SEND) {
                 *closed_send = true;

@@ -197,6 +197,7 @@ static struct {
     csp_duration now;
     csp_duration returned_at;
     uint64_t entry_id;
+    uint64_t last_run;         /* events: the task last switched in while it could run on */
     bool aborted;
     csp_run_end end;
     void *sched_sp;
@@ -249,12 +250,19 @@ static CSP_RT void runq_remove(csp_task *t)
 /* ------------------------------------------------------------- Switching */
 
 /* From the scheduler into t's fiber; returns when it suspends. */
-static CSP_RT void switch_to(csp_task *t)
+static CSP_RT inline __attribute__((always_inline)) void switch_to(csp_task *t)
 {
     fiber *f = F(t);
     int sched_errno = errno;
     errno = f->saved_errno;
     csp__current = t;
+    /* Events: a RUN when another task than the last one goes on (last_run is
+     * kept only while recording: nothing here costs more than a branch off). */
+    if (__builtin_expect(atomic_load_explicit(&csp__events_on, memory_order_relaxed), 0)) {
+        if (W.last_run != t->id && !f->killed)
+            csp__event_record(CSP_DEBUG_EVENT_RUN, t->id, 0, NULL, NULL);
+        W.last_run = t->id;
+    }
 #ifdef CSP_TSAN
     __tsan_switch_to_fiber(f->tsan, TSAN_NO_SYNC);
 #endif
@@ -301,8 +309,11 @@ static CSP_RT void fiber_start(csp_task *t)
 #endif
     fiber *f = F(t);
     race_acquire(&t->race_sync);
-    if (!f->killed)
+    if (!f->killed) {
         t->fn(t->arg);
+        csp__event(CSP_DEBUG_EVENT_EXIT, t->id, 0, NULL, NULL);
+        W.last_run = 0;
+    }
     /* Finished (or killed before it ever ran). */
     race_release(&W.world_sync);
     atomic_store(&t->state, CSP_TASK_DEAD);
@@ -371,6 +382,7 @@ static CSP_RT void fibers_park(void (*unlock)(void *), void *arg)
     csp_task *t = csp__current;
     if (W.hooks->event)
         emit(CSP_EVENT_PARK, t, NULL);
+    W.last_run = 0;
     atomic_store(&t->state, CSP_TASK_PARKED);
     atomic_store(&t->wake, 0);
     if (t->runnable)
@@ -638,6 +650,7 @@ CSP_RT csp_run_end csp_sched_run(void (*entry)(void *), void *arg, const csp_sch
     W.forced_next = NULL;
     W.now = 0;
     W.returned_at = 0;
+    W.last_run = 0;
     W.aborted = false;
     W.end = CSP_RUN_ABORTED;
 #ifdef CSP_TSAN

@@ -18,6 +18,7 @@
 
 #include "csp.h"
 #include "base.h"
+#include "csp_debug.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -336,5 +337,21 @@ void csp__chan_free_ticker(csp_chan *c);
 
 /* Frees a timer's bookkeeping once it is disarmed. */
 void csp__timer_free(csp_timer *tm);
+
+/* ----------------------------------------------------------------- Events */
+
+/* The timeline ring (events.c, csp_debug.h "Events"): off, an event site costs
+ * one relaxed load and a branch — a macro, so that its arguments are not
+ * even computed then. */
+extern _Atomic bool csp__events_on;
+void csp__event_record(int kind, uint64_t task, uint64_t other, const char *wait,
+                       const char *object);
+#define csp__event(kind, task, other, wait, object)                                  \
+    do {                                                                             \
+        if (__builtin_expect(atomic_load_explicit(&csp__events_on, memory_order_relaxed), 0)) \
+            csp__event_record((kind), (task), (other), (wait), (object));            \
+    } while (0)
+/* The running task's id, or 0 outside any task. */
+CSP_RT static inline uint64_t csp__current_id(void) { return csp__current ? csp__current->id : 0; }
 
 #endif /* CSP_INTERNAL_H */

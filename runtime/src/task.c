@@ -190,6 +190,7 @@ CSP_RT __attribute__((noinline)) csp_task *csp_go(void (*fn)(void *), void *arg,
     t->ncreated = csp__capture_stack(t->created_pcs, 8, 1);
     csp__registry_add(t);
     csp__made_progress();
+    csp__event(CSP_DEBUG_EVENT_SPAWN, t->id, csp__current_id(), NULL, t->name);
     csp__backend->spawn(t);
     csp__backend->point(CSP_POINT_SPAWN);
     return t;
@@ -212,13 +213,18 @@ CSP_RT __attribute__((noinline)) void csp__park(enum csp_wait_reason reason, con
     t->park.since = csp__backend->now();
     /* Skip csp__park itself: the record starts at the runtime call. */
     t->park.npcs = csp__park_stacks ? csp__capture_stack(t->park.pcs, CSP_MAX_PCS, 1) : 0;
+    csp__event(CSP_DEBUG_EVENT_PARK, t->id, 0, csp__wait_reason_name(reason), object);
     csp__backend->park(unlock, arg);
     t->park.reason = CSP_WAIT_NONE;
     t->park.cases = NULL;
     t->park.ncases = 0;
 }
 
-CSP_RT void csp__ready(csp_task *t) { csp__backend->ready(t); }
+CSP_RT void csp__ready(csp_task *t)
+{
+    csp__event(CSP_DEBUG_EVENT_READY, t->id, csp__current_id(), NULL, NULL);
+    csp__backend->ready(t);
+}
 
 /* ---------------------------------------------------------------- Syscalls */
 
@@ -228,6 +234,7 @@ CSP_RT void csp_syscall_enter(const char *what)
     if (t->syscall_depth++ == 0) {
         t->syscall_what = what ? what : "syscall";
         t->syscall_since = csp__backend->now();
+        csp__event(CSP_DEBUG_EVENT_PARK, t->id, 0, "syscall", t->syscall_what);
     }
 }
 
@@ -239,6 +246,7 @@ CSP_RT void csp_syscall_exit(void)
     if (--t->syscall_depth == 0) {
         t->syscall_what = NULL;
         csp__made_progress();
+        csp__event(CSP_DEBUG_EVENT_RUN, t->id, 0, NULL, NULL);
     }
 }
 
@@ -373,6 +381,7 @@ CSP_RT void csp__panic_msg(const char *msg)
 {
     if (csp__current)
         csp__current->panicking = true;
+    csp__event(CSP_DEBUG_EVENT_PANIC, csp__current_id(), 0, NULL, NULL);
     if (csp__panic_hook)
         csp__panic_hook(msg);
     csp__backend->panic(msg);

@@ -112,7 +112,9 @@ static CSP_RT void *task_thread_main(void *arg)
     csp__current = t;
     t->tid = (int)syscall(SYS_gettid);
     set_stack_bounds(t);
+    csp__event(CSP_DEBUG_EVENT_RUN, t->id, 0, NULL, NULL);
     t->fn(t->arg);
+    csp__event(CSP_DEBUG_EVENT_EXIT, t->id, 0, NULL, NULL);
     csp_duration now = threads_now();
     if (csp__task_exit_hook)
         csp__task_exit_hook(t->id, now);
@@ -269,6 +271,7 @@ static CSP_RT void threads_park(void (*unlock)(void *), void *arg)
 consumed:
     atomic_store_explicit(&t->wake, 0, memory_order_relaxed);
     atomic_store(&t->state, CSP_TASK_RUNNING);
+    csp__event(CSP_DEBUG_EVENT_RUN, t->id, 0, NULL, NULL);
 }
 
 static CSP_RT void threads_ready(csp_task *t)

@@ -23,6 +23,8 @@ CSP_RT csp_duration csp_now(void) { return csp__backend->now(); }
  * channel is not (nobody can see it). */
 CSP_RT void csp__timer_fire(csp_timer *tm, csp_duration now)
 {
+    csp__event(CSP_DEBUG_EVENT_TIMER, 0, tm->kind == CSP_TIMER_WAKE ? tm->task->id : 0, NULL,
+               tm->kind == CSP_TIMER_WAKE ? NULL : csp_chan_name(tm->chan));
     if (tm->kind == CSP_TIMER_WAKE) {
         csp__ready(tm->task);
         csp__made_progress();
