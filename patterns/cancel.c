@@ -24,6 +24,7 @@
  * noisy for a latency verdict. */
 #include "dutree.h"
 #include "pattern.h"
+#include "stdin_cancel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -324,45 +325,11 @@ PATTERN(cancel_no_poll_pattern,
 
 /* ------------------------------------------------------------------ Demo */
 
-typedef struct {
-    du4 *d;
-    int wake;             /* readable once main is done */
-    csp_chan *exited;     /* closed when the watcher is gone */
-} stdin_watch;
-
-/* A byte on standard input cancels; end of input does not (so the tool
- * works in scripts), nor does main finishing first. */
-static void watch_stdin(void *arg)
+/* A byte on standard input cancels (stdin_cancel.h): close(done). */
+static void close_done(void *arg)
 {
-    stdin_watch *s = arg;
-    struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { s->wake, POLLIN, 0 } };
-    bool cancel = false;
-    for (;;) {
-        char b;
-        ssize_t k = 0;
-        csp_syscall_enter("read stdin");
-        int r = poll(p, 2, -1);
-        int err = errno;
-        if (r > 0 && !p[1].revents && p[0].revents) {
-            k = read(STDIN_FILENO, &b, 1);
-            err = errno;
-        }
-        csp_syscall_exit();
-        if (r < 0 && err == EINTR)
-            continue;
-        if (r < 0 || p[1].revents)
-            break;                          /* main is done */
-        if (k == 1) {
-            cancel = true;
-            break;
-        }
-        if (k < 0 && (err == EINTR || err == EAGAIN))
-            continue;
-        break;                              /* end of input, or an error: no cancel */
-    }
-    if (cancel)
-        csp_close(s->d->done);
-    csp_close(s->exited);
+    du4 *d = arg;
+    csp_close(d->done);
 }
 
 static int du_usage(FILE *out, int status)
@@ -393,14 +360,13 @@ static int du_demo_main(int argc, char **argv)
     char *const *roots = i < argc ? argv + i : dot;
     int nroots = i < argc ? argc - i : 1;
 
-    int wake[2];
-    if (pipe2(wake, O_CLOEXEC)) {
+    du4 *d = du4_make(CANCEL_BROADCAST, 0);
+    stdin_cancel *watch = stdin_cancel_start(close_done, d);
+    if (!watch) {
         fprintf(stderr, "du: pipe: %s\n", strerror(errno));
+        du4_free(d);
         return 1;
     }
-    du4 *d = du4_make(CANCEL_BROADCAST, 0);
-    stdin_watch watch = { d, wake[0], csp_chan_make(0, 0, "stdin watcher") };
-    csp_go(watch_stdin, &watch, "stdin");
     csp_ticker *ticker = verbose ? csp_ticker_make(CANCEL_TICK) : NULL;
     du4_start(d, roots, nroots);
     long nfiles = 0;
@@ -410,12 +376,7 @@ static int du_demo_main(int argc, char **argv)
      * reached zero); stop the ticker and the stdin watcher too. */
     if (ticker)
         csp_ticker_free(ticker);
-    while (write(wake[1], "", 1) < 0 && errno == EINTR)
-        ;
-    csp_recv(watch.exited, NULL);
-    close(wake[0]);
-    close(wake[1]);
-    csp_chan_free(watch.exited);
+    stdin_cancel_stop(watch);
     long unreadable = atomic_load(&d->unreadable);
     du4_free(d);
     if (!finished) {

@@ -19,6 +19,7 @@
  * made once no task can touch it. */
 #include "crawlsite.h"
 #include "pattern.h"
+#include "stdin_cancel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -556,47 +557,12 @@ static void demo_crawl_one(void *arg)
     csp_send(d->worklist, &out);
 }
 
-typedef struct {
-    demo_crawl *d;
-    int wake;                    /* readable once main is done */
-    csp_chan *exited;            /* closed when the watcher is gone */
-} stdin_watch;
-
-/* A byte on standard input cancels; end of input does not (so the demo
- * works in scripts), nor does main finishing first. */
-static void watch_stdin(void *arg)
+/* A byte on standard input cancels (stdin_cancel.h). */
+static void cancel_crawl(void *arg)
 {
-    stdin_watch *s = arg;
-    struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { s->wake, POLLIN, 0 } };
-    bool cancel = false;
-    for (;;) {
-        char b;
-        ssize_t k = 0;
-        csp_syscall_enter("read stdin");
-        int r = poll(p, 2, -1);
-        int err = errno;
-        if (r > 0 && !p[1].revents && p[0].revents) {
-            k = read(STDIN_FILENO, &b, 1);
-            err = errno;
-        }
-        csp_syscall_exit();
-        if (r < 0 && err == EINTR)
-            continue;
-        if (r < 0 || p[1].revents)
-            break;                          /* main is done */
-        if (k == 1) {
-            cancel = true;
-            break;
-        }
-        if (k < 0 && (err == EINTR || err == EAGAIN))
-            continue;
-        break;                              /* end of input, or an error: no cancel */
-    }
-    if (cancel) {
-        atomic_store(&s->d->cancelled, 1);
-        csp_close(s->d->done);
-    }
-    csp_close(s->exited);
+    demo_crawl *d = arg;
+    atomic_store(&d->cancelled, 1);
+    csp_close(d->done);
 }
 
 static const char crawl_usage[] = "usage: crawl [--depth N] [--max-pages N] URL...   "
@@ -705,30 +671,29 @@ static int crawl_demo_main(int argc, char **argv)
     demo_crawl d = { 0 };
     crawl_links *seeds = xcalloc(1, sizeof *seeds);
     int status = 2;
-    int wake[2] = { -1, -1 };
     if (!demo_parse(argc, argv, &depth, &max_pages, seeds, &d))
         goto out;
     status = 1;
-    if (pipe2(wake, O_CLOEXEC)) {
-        fprintf(stderr, "crawl: pipe: %s\n", strerror(errno));
-        goto out;
-    }
     atomic_init(&d.cancelled, 0);
     d.site = crawlsite_http(NULL, &d.cancelled);
     d.worklist = csp_chan_make(sizeof(demo_list), 0, "worklist");
     d.tokens = csp_chan_make(0, CRAWL_TOKENS, "tokens");
     d.done = csp_chan_make(0, 0, "done");
-    stdin_watch watch = { &d, wake[0], csp_chan_make(0, 0, "stdin watcher") };
-    csp_go(watch_stdin, &watch, "stdin");
+    stdin_cancel *watch = stdin_cancel_start(cancel_crawl, &d);
+    if (!watch) {
+        fprintf(stderr, "crawl: pipe: %s\n", strerror(errno));
+        csp_chan_free(d.worklist);
+        csp_chan_free(d.tokens);
+        csp_chan_free(d.done);
+        crawlsite_free(d.site);
+        goto out;
+    }
     bool cancelled;
     long pages = demo_loop(&d, seeds, depth, max_pages, &cancelled);
     seeds = NULL;                           /* the loop freed it */
     fflush(stdout);
     /* Every crawl task is gone (n == 0: each sent its list). Stop the watcher. */
-    while (write(wake[1], "", 1) < 0 && errno == EINTR)
-        ;
-    csp_recv(watch.exited, NULL);
-    csp_chan_free(watch.exited);
+    stdin_cancel_stop(watch);
     csp_chan_free(d.worklist);
     csp_chan_free(d.tokens);
     csp_chan_free(d.done);
@@ -737,10 +702,6 @@ static int crawl_demo_main(int argc, char **argv)
         fprintf(stderr, "crawl: cancelled after %ld pages\n", pages);
     status = cancelled ? 1 : 0;
 out:
-    if (wake[0] >= 0) {
-        close(wake[0]);
-        close(wake[1]);
-    }
     if (seeds) {
         crawl_links_free(seeds);
         free(seeds);
