@@ -73,6 +73,21 @@ static void malformed_strings_are_refused(void **state)
         }
 }
 
+/* An explicit schedule longer than any run under the step bound could be
+ * is refused before it is read into memory (schedule_string_fuzzer's
+ * 697 MB input). */
+static void schedules_longer_than_any_run_are_refused(void **state)
+{
+    (void)state;
+    harness_options o = cu_options();
+    o.max_steps = 1000;
+    o.replay = "v1:x:0x20000";   /* 131,072 decisions: more than 4 x 1000 + 4096 */
+    harness_result r;
+    assert_int_equal(harness_run(one_choice_of_two, NULL, &o, &r), -1);
+    cu_assert_contains(&r, r.message, "more than a run of max_steps 1000 can make");
+    harness_result_free(&r);
+}
+
 /* Well-formed strings that do not fit: an option the decision does not
  * have, or more decisions than the run makes. */
 static void unfitting_strings_are_refused(void **state)
@@ -168,6 +183,7 @@ int main(void)
     cu_main_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(malformed_strings_are_refused),
+        cmocka_unit_test(schedules_longer_than_any_run_are_refused),
         cmocka_unit_test(unfitting_strings_are_refused),
         cmocka_unit_test(fitting_strings_replay),
         cmocka_unit_test(replay_needs_controlled_mode),

@@ -629,8 +629,20 @@ HARNESS_CODE const char *harness__schedule_parse(const char *s, harness_strategy
                 (x && (!parse_u64(x + 1, end, &reps) || reps < 1 || reps > 100000000)))
                 return "an explicit schedule is decisions separated by '.', each a number "
                        "or NUMBERxCOUNT";
-            if (st->nprefix + reps > 100000000)
-                return "an explicit schedule of more than 100,000,000 decisions";
+            /* No run makes more decisions than its scheduling points (at
+             * most max_steps, then as many under fair continuation) and the
+             * timer choices between them: a longer schedule cannot fit, and
+             * reading it would only cost memory (schedule_string_fuzzer). */
+            uint64_t most = st->max_steps ? 4 * st->max_steps + 4096 : 100000000;
+            if (most > 100000000)
+                most = 100000000;
+            if (st->nprefix + reps > most) {
+                snprintf(st->parse_error, sizeof st->parse_error,
+                         "an explicit schedule of more than %llu decisions, more than a run of "
+                         "max_steps %llu can make", (unsigned long long)most,
+                         (unsigned long long)st->max_steps);
+                return st->parse_error;
+            }
             while (st->nprefix + reps > st->capprefix) {
                 st->capprefix = st->capprefix ? 2 * st->capprefix : 256;
                 st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);

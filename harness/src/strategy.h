@@ -46,6 +46,7 @@ typedef struct {
     uint8_t *coverage;
     size_t ncoverage;
     uint64_t last_event_task, last_event_key;   /* last_event_task: its actor */
+    char parse_error[160];     /* harness__schedule_parse's message, when it needs numbers */
     /* Fairness (every strategy but explicit replay), strategy.c's head. */
     uint64_t max_steps, fair_steps;   /* fair continuation past max_steps, for fair_steps more */
     uint64_t run_decisions;           /* RUN decisions in this run */
