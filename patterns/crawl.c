@@ -661,6 +661,12 @@ static long demo_loop(demo_crawl *d, crawl_links *seeds, long depth, long max_pa
         crawl_links_free(list.links);
         free(list.links);
     }
+    /* The cancel also cuts fetches short (crawlsite_http watches the flag):
+     * the last crawl's empty list can reach the select with done, and the
+     * select may take the list and end the loop first — the flag still
+     * says it was cancelled (the tsan build's catalog_crawl saw that). */
+    if (atomic_load(&d->cancelled))
+        *cancelled = true;
     seen_free(&seen);
     return pages;
 }
