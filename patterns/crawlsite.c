@@ -41,41 +41,24 @@ static char *xstrdup(const char *s)
     return p;
 }
 
-/* A growable byte buffer. */
-typedef struct {
-    char *p;
-    size_t len, cap;
-} buf;
-
-static void buf_add(buf *b, const char *s, size_t n)
+/* A growable text: glibc's memory stream. The pointer and the size are
+ * set when it is closed (fclose), and a NUL follows the bytes. */
+static FILE *text_open(char **p, size_t *n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            csp_panic("crawl: out of memory");
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
+    *p = NULL;
+    *n = 0;
+    FILE *f = open_memstream(p, n);
+    if (!f)
+        csp_panic("crawl: out of memory");
+    return f;
 }
 
-static void buf_puts(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(buf *b, const char *fmt, ...)
+/* Closes a memory stream: the text (never NULL), its length in *n. */
+static char *text_close(FILE *f, char **p, size_t *n)
 {
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (fclose(f) != 0 || !*p)
+        csp_panic("crawl: out of memory");
+    return *p;
 }
 
 /* ================================================================= Site */
@@ -162,40 +145,40 @@ static int page_targets(int kind, long num, char t[MAX_TARGETS][TARGET_SIZE])
 
 /* One link to `target` (a path) from a page under `dir` ("/" or "/p/"), in
  * the spelling `style` picks. */
-static void render_link(buf *b, const char *dir, const char *target, unsigned style)
+static void render_link(FILE *b, const char *dir, const char *target, unsigned style)
 {
     size_t dl = strlen(dir);
     const char *rel = !strncmp(target, dir, dl) && target[dl] ? target + dl : NULL;
     switch (style % 6) {
-    case 0: buf_printf(b, "<li><a href=\"%s\">%s</a>\n", target, target); break;
-    case 1: buf_printf(b, "<li><a class=x href=\"%s#sec-%u\">fragment</a>\n", target, style); break;
-    case 2: buf_printf(b, "<li><A HREF='%s'>upper case</A>\n", rel ? rel : target); break;
-    case 3: buf_printf(b, "<li><a href=\"  %s \n\">padded</a>\n", target); break;
-    case 4: buf_printf(b, "<li><a title=\"a > b\" href=%s>unquoted</a>\n", rel ? rel : target); break;
-    default: buf_printf(b, "<p><a href=\"./%s\"><b>dot</b></a>\n", rel ? rel : target + 1); break;
+    case 0: fprintf(b, "<li><a href=\"%s\">%s</a>\n", target, target); break;
+    case 1: fprintf(b, "<li><a class=x href=\"%s#sec-%u\">fragment</a>\n", target, style); break;
+    case 2: fprintf(b, "<li><A HREF='%s'>upper case</A>\n", rel ? rel : target); break;
+    case 3: fprintf(b, "<li><a href=\"  %s \n\">padded</a>\n", target); break;
+    case 4: fprintf(b, "<li><a title=\"a > b\" href=%s>unquoted</a>\n", rel ? rel : target); break;
+    default: fprintf(b, "<p><a href=\"./%s\"><b>dot</b></a>\n", rel ? rel : target + 1); break;
     }
 }
 
-static void render_page(buf *b, int kind, long num, const char *path)
+static void render_page(FILE *b, int kind, long num, const char *path)
 {
     char t[MAX_TARGETS][TARGET_SIZE];
     int n = page_targets(kind, num, t);
     const char *dir = kind == PAGE_P ? "/p/" : "/";
-    buf_printf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
+    fprintf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
                   "<body><h1>page %s</h1><ul>\n", path, path);
     for (int i = 0; i < n; i++)
         render_link(b, dir, t[i], (unsigned)(num * 3 + i));
     if (kind == PAGE_INDEX && !tiny) {
         /* Links a crawler of this site must not follow: other sites and
          * other schemes, a fragment of this page. */
-        buf_puts(b, "<li><a href=\"http://example.invalid/\">elsewhere</a>\n"
-                   "<li><a href=\"https://gopl.io/\">the book</a>\n"
-                   "<li><a href=\"mailto:crawler@example.invalid\">mail</a>\n"
-                   "<li><a href=\"ftp://127.0.0.1/pub/\">ftp</a>\n"
-                   "<li><a href=\"javascript:void(0)\">script</a>\n"
-                   "<li><a name=\"no-href\">anchor</a> <a href=\"#top\">top</a>\n");
+        fputs("<li><a href=\"http://example.invalid/\">elsewhere</a>\n"
+              "<li><a href=\"https://gopl.io/\">the book</a>\n"
+              "<li><a href=\"mailto:crawler@example.invalid\">mail</a>\n"
+              "<li><a href=\"ftp://127.0.0.1/pub/\">ftp</a>\n"
+              "<li><a href=\"javascript:void(0)\">script</a>\n"
+              "<li><a name=\"no-href\">anchor</a> <a href=\"#top\">top</a>\n", b);
     }
-    buf_puts(b, "</ul></body></html>\n");
+    fputs("</ul></body></html>\n", b);
 }
 
 void crawlsite_respond(const char *path, crawlsite_response *r)
@@ -203,47 +186,49 @@ void crawlsite_respond(const char *path, crawlsite_response *r)
     memset(r, 0, sizeof *r);
     long num = 0;
     int kind = page_kind(path, &num);
-    buf b = { 0 };
+    char *body;
+    size_t len;
+    FILE *b = text_open(&body, &len);
     r->status = 200;
     r->type = "text/html; charset=utf-8";
     switch (kind) {
     case PAGE_MISSING:
         r->status = 404;
-        buf_printf(&b, "<html><body>404 page not found: <a href=\"/p/2.html\">home</a></body></html>\n");
+        fprintf(b, "<html><body>404 page not found: <a href=\"/p/2.html\">home</a></body></html>\n");
         break;
     case PAGE_OLD:
         r->status = 301;
         snprintf(r->location, sizeof r->location, "/p/7.html");
-        buf_printf(&b, "<html><body>moved to <a href=\"/p/7.html\">here</a></body></html>\n");
+        fprintf(b, "<html><body>moved to <a href=\"/p/7.html\">here</a></body></html>\n");
         break;
     case PAGE_DATA:
         /* Not HTML, though it holds what looks like a link: never parsed. */
         r->type = "application/octet-stream";
         for (int i = 0; i < 64; i++) {
             char c = (char)(i * 37 + 11);
-            buf_add(&b, &c, 1);
+            fputc(c, b);
         }
-        buf_printf(&b, "<a href=\"/secret.html\">not a link</a>");
+        fprintf(b, "<a href=\"/secret.html\">not a link</a>");
         break;
     case PAGE_MANY:
-        buf_printf(&b, "<html><body><h1>many links</h1>\n");
+        fprintf(b, "<html><body><h1>many links</h1>\n");
         for (long k = 0; k < CRAWLSITE_MANY_LINKS; k++) {
             char target[32];
             snprintf(target, sizeof target, "/p/%ld.html", k % CRAWLSITE_PAGES);
-            render_link(&b, "/", target, (unsigned)k);
+            render_link(b, "/", target, (unsigned)k);
         }
-        buf_printf(&b, "</body></html>\n");
+        fprintf(b, "</body></html>\n");
         break;
     case PAGE_SLOW:
         r->delay = CRAWLSITE_SLOW;
-        render_page(&b, kind, num, path);
+        render_page(b, kind, num, path);
         break;
     default:
-        render_page(&b, kind, num, path);
+        render_page(b, kind, num, path);
         break;
     }
-    r->body = b.p ? b.p : xstrdup("");
-    r->len = b.len;
+    r->body = text_close(b, &body, &len);
+    r->len = len;
 }
 
 void crawlsite_response_free(crawlsite_response *r)
@@ -677,7 +662,9 @@ static void share_unlock(CURL *h, curl_lock_data data, void *arg)
 }
 
 typedef struct {
-    buf body;
+    FILE *body;                 /* a memory stream into body_p (text_open) */
+    char *body_p;
+    size_t body_n, len;         /* len: the bytes written so far */
     bool too_big;
     int socket_errno;           /* socket() failed with it (EMFILE: out of descriptors) */
     const atomic_int *cancel;
@@ -699,12 +686,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
     http_transfer *t = arg;
     size_t k = size * n;
-    if (t->body.len + k > (size_t)FETCH_MAX_BYTES) {
+    if (t->len + k > (size_t)FETCH_MAX_BYTES) {
         t->too_big = true;
         return 0;                           /* aborts the transfer */
     }
-    buf_add(&t->body, p, k);
-    return k;
+    t->len += k;
+    return fwrite(p, 1, k, t->body);
 }
 
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -724,6 +711,7 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
         return -1;
     }
     http_transfer t = { .cancel = s->cancel };
+    t.body = text_open(&t.body_p, &t.body_n);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_SHARE, s->share);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -759,7 +747,7 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
         snprintf(err, CRAWL_ERR_SIZE, "Get %s: %s%s%s", url,
                  t.too_big ? "response larger than 8 MiB" : curl_easy_strerror(rc),
                  os_errno ? ": " : "", os_errno ? strerror((int)os_errno) : "");
-        free(t.body.p);
+        free(text_close(t.body, &t.body_p, &t.body_n));
         ret = -1;
     } else {
         long status = 0;
@@ -770,8 +758,8 @@ static int http_fetch(crawl_site *site, const char *url, crawl_fetched *out, cha
         out->status = (int)status;
         out->html = type && !strncasecmp(type, "text/html", 9);
         out->url = xstrdup(eff ? eff : url);
-        out->body = t.body.p ? t.body.p : xstrdup("");
-        out->len = t.body.len;
+        out->body = text_close(t.body, &t.body_p, &t.body_n);
+        out->len = t.body_n;
     }
     handle_put(s, h);
     return ret;
