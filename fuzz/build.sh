@@ -12,7 +12,9 @@
 # fuzzer takes its variant from CHANLAB_FUZZ_VARIANT at run time; one build
 # serves every variant. Needs cmake, ninja or make, and zip.
 src=$(cd "$(dirname "$0")/.." && pwd)
-: "${CC:?set CC (clang)}" "${OUT:?set OUT (where the fuzzers go)}"
+for v in CC OUT; do
+  [ -n "${!v:-}" ] || { echo "fuzz/build.sh: $v is not set (accepted: CC=clang, OUT=a directory for the fuzzers; see the top of this file)" >&2; exit 2; }
+done
 : "${CFLAGS:=}" "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
 WORK=${WORK:-$OUT/.chanlab-build}
 gen=()
