@@ -95,10 +95,19 @@ CSP_RT size_t csp__th_pop_earliest(csp_timerheap *h, csp_timer **out, size_t max
 
 CSP_RT size_t csp__th_pop_at(csp_timerheap *h, csp_duration when, csp_timer **out, size_t max)
 {
-    /* The heap's order is (when, seq): popping the top while it is due at
-     * `when` is correct only for the earliest deadline; for a later one,
-     * take the matches out wherever they are, then sort them by seq. */
     size_t n = 0;
+    /* The earliest deadline (every pop of the threads backend, most of the
+     * fibers backend's): the top, popped while it is due then, comes out in
+     * (when, seq) order and the scan stops at the first later one. */
+    if (h->len && h->a[0]->when == when) {
+        while (h->len > 0 && h->a[0]->when == when && n < max) {
+            out[n] = h->a[0];
+            csp__th_remove(h, out[n++]);
+        }
+        return n;
+    }
+    /* A later deadline (the timer window): take the matches out wherever
+     * they are, then put them in arming order. */
     for (size_t i = 0; i < h->len && n < max;) {
         if (h->a[i]->when == when) {
             csp_timer *tm = h->a[i];
