@@ -1,0 +1,643 @@
+/* server.c — the fork server of libchanlab_exec.so and its wire to
+ * `chanlab exec` (exec_wire.h).
+ *
+ * The program is started once, with this library preloaded. Its _start
+ * calls __libc_start_main, which we stand in front of: there, before the
+ * program's own constructors and main, the process is still single-threaded
+ * and becomes the server. For every schedule it forks a child; the child
+ * takes the baton as thread 1 and goes on into the real __libc_start_main
+ * (constructors, main) under control, its stdout and stderr going to memory
+ * files. The strategy's state (harness/src/strategy.c, the same code and
+ * schedule strings as controlled mode) lives in the server; each child
+ * inherits it by fork and leaves its decisions in a shared mapping, from
+ * which the server plans the next schedule (PCT's length estimate,
+ * EXHAUSTIVE's backtracking). The server judges each run (the child's own
+ * ending, its wait status, its stderr, its stdout against the first run's)
+ * and sends the first failing run, or the last, to chanlab.
+ *
+ * Sanitizers (DESIGN §9). The interposers reach libc through
+ * dlsym(RTLD_NEXT), i.e. the next definition after this library:
+ *  - clang links ThreadSanitizer's runtime into the executable, which comes
+ *    before any preloaded library: the program's pthread_mutex_lock is
+ *    TSan's interceptor, whose REAL(pthread_mutex_lock) (its own dlsym
+ *    RTLD_NEXT) is ours, and ours calls libc's. TSan sees every call as
+ *    the program made it and records its happens-before edges; our hand-off
+ *    is raw futexes, which TSan does not see, so it adds no edge of its own
+ *    and races between threads stay visible. When the model grants a lock
+ *    the real object is locked too, uncontended: whichever of us stands
+ *    first, the lock a sanitizer sees is a real, successful one.
+ *  - TSan's pthread_create waits for the new thread to have started
+ *    (its ThreadStart) before it returns; our trampoline sits outside
+ *    TSan's start function and would wait for the baton first, so for
+ *    TSan's start routine the new thread is let through to the program's
+ *    start routine, where it waits (see sync.c, pthread_create).
+ *  - ASan's interceptors stand in front of ours the same way; ASan checks
+ *    that its runtime comes first in the library list, which a statically
+ *    linked runtime (clang's default) always does.
+ *  - A sanitizer's report goes to stderr, which the server reads: TSan's
+ *    "WARNING: ThreadSanitizer:" is RACE, ASan's and UBSan's errors CRASH.
+ *  - The server forks through the first "fork" in the global scope (TSan's
+ *    interceptor when present), so a sanitizer's runtime keeps its state
+ *    consistent in the child. */
+#include "internal.h"
+#include "strategy.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <execinfo.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+exec_real exec__real;
+bool exec__controlled;
+bool exec__spurious = true;
+exec_shared *exec__shared;
+static harness_decision *shared_dec;
+static size_t shared_cap;
+static harness_strategy_state st;
+
+#define SIG_SPIN (SIGRTMAX - 3)
+
+/* ------------------------------------------------------------- Resolving */
+
+#define R(field, name) exec__real.field = dlsym(RTLD_NEXT, name)
+
+void exec__resolve(void)
+{
+    if (exec__real.mutex_lock)
+        return;
+    R(create, "pthread_create"); R(join, "pthread_join"); R(detach, "pthread_detach");
+    R(exit, "pthread_exit");
+    R(mutex_init, "pthread_mutex_init"); R(mutex_trylock, "pthread_mutex_trylock");
+    R(mutex_unlock, "pthread_mutex_unlock");
+    R(cond_init, "pthread_cond_init"); R(cond_wait, "pthread_cond_wait");
+    R(cond_timedwait, "pthread_cond_timedwait"); R(cond_signal, "pthread_cond_signal");
+    R(cond_broadcast, "pthread_cond_broadcast");
+    R(rw_rdlock, "pthread_rwlock_rdlock"); R(rw_wrlock, "pthread_rwlock_wrlock");
+    R(rw_tryrdlock, "pthread_rwlock_tryrdlock"); R(rw_trywrlock, "pthread_rwlock_trywrlock");
+    R(rw_unlock, "pthread_rwlock_unlock");
+    R(sem_init, "sem_init"); R(sem_wait, "sem_wait"); R(sem_trywait, "sem_trywait");
+    R(sem_timedwait, "sem_timedwait"); R(sem_post, "sem_post"); R(sem_getvalue, "sem_getvalue");
+    R(barrier_init, "pthread_barrier_init"); R(barrier_wait, "pthread_barrier_wait");
+    R(spin_lock, "pthread_spin_lock"); R(spin_trylock, "pthread_spin_trylock");
+    R(spin_unlock, "pthread_spin_unlock");
+    R(once, "pthread_once"); R(sched_yield, "sched_yield");
+    R(clock_gettime, "clock_gettime"); R(nanosleep, "nanosleep"); R(clock_nanosleep, "clock_nanosleep");
+    R(sleep, "sleep"); R(usleep, "usleep");
+    R(exit_process, "exit");
+    R(libc_start_main, "__libc_start_main");
+    /* fork: the first in the global scope that is not ours (a sanitizer's). */
+    void *f = dlsym(RTLD_DEFAULT, "fork");
+    Dl_info a, b;
+    if (!f || (dladdr(f, &a) && dladdr((void *)exec__resolve, &b) && a.dli_fbase == b.dli_fbase))
+        f = dlsym(RTLD_NEXT, "fork");
+    exec__real.fork = (pid_t (*)(void))f;
+    R(mutex_lock, "pthread_mutex_lock");   /* last: the "resolved" flag */
+}
+
+/* -------------------------------------------------- What strategy.c needs */
+
+void *csp_tool_alloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+void *csp_tool_realloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+void csp_tool_free(void *p) { free(p); }
+
+void harness__buf_putn(harness_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->buf = csp_tool_realloc(b->buf, cap);
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+    b->buf[b->len] = 0;
+}
+
+void harness__buf_puts(harness_buf *b, const char *s) { harness__buf_putn(b, s, strlen(s)); }
+
+void harness__buf_printf(harness_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        harness__buf_putn(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* ------------------------------------------------ The run's strategy hooks */
+
+size_t exec__decide(csp_decision_kind kind, size_t n, const uint64_t *ids, int current)
+{
+    size_t pick = st.hooks.decide(st.hooks.ctx, kind, n, ids, current);
+    if (pick >= n)
+        exec__end_run(EXEC_END_ERROR, st.error ? st.error : "the strategy stopped the run");
+    return pick;
+}
+
+void exec__spawned(uint64_t id)
+{
+    if (st.hooks.spawned)
+        st.hooks.spawned(st.hooks.ctx, id);
+}
+
+uint64_t exec__step_limit(void) { return harness__strategy_step_limit(&st); }
+
+void exec__note_decision(void)
+{
+    exec_shared *sh = exec__shared;
+    if (st.ndec > shared_cap)
+        exec__end_run(EXEC_END_ERROR, "more decisions than the schedule record holds");
+    if (st.ndec)
+        shared_dec[st.ndec - 1] = st.dec[st.ndec - 1];
+    sh->ndec = st.ndec;
+    sh->decisions = st.ndec;
+    sh->pct_step = st.pct_step;
+}
+
+/* ---------------------------------------------------------------- Config */
+
+typedef struct {
+    int fd;
+    harness_strategy strategy;
+    unsigned schedules;
+    uint64_t seed, max_steps;
+    int64_t timeout_ms, spin_ms;
+    const char *replay;
+    unsigned preemption_bound, pct_depth;
+} exec_config;
+
+static bool parse_config(char *s, exec_config *c)
+{
+    *c = (exec_config){ .fd = -1, .strategy = HARNESS_RANDOM, .schedules = 100, .seed = 1,
+                        .max_steps = 100000, .timeout_ms = 10000, .spin_ms = 2000,
+                        .preemption_bound = 2, .pct_depth = 3 };
+    for (char *save = NULL, *tok = strtok_r(s, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            return false;
+        *eq++ = 0;
+        if (!strcmp(tok, "fd"))
+            c->fd = atoi(eq);
+        else if (!strcmp(tok, "strategy"))
+            c->strategy = !strcmp(eq, "pct") ? HARNESS_PCT : !strcmp(eq, "exhaustive") ? HARNESS_EXHAUSTIVE
+                                                                                      : HARNESS_RANDOM;
+        else if (!strcmp(tok, "schedules"))
+            c->schedules = (unsigned)strtoul(eq, NULL, 10);
+        else if (!strcmp(tok, "seed"))
+            c->seed = strtoull(eq, NULL, 10);
+        else if (!strcmp(tok, "max_steps"))
+            c->max_steps = strtoull(eq, NULL, 10);
+        else if (!strcmp(tok, "timeout_ms"))
+            c->timeout_ms = strtoll(eq, NULL, 10);
+        else if (!strcmp(tok, "spin_ms"))
+            c->spin_ms = strtoll(eq, NULL, 10);
+        else if (!strcmp(tok, "replay"))
+            c->replay = eq;
+        else if (!strcmp(tok, "preemption_bound"))
+            c->preemption_bound = (unsigned)strtoul(eq, NULL, 10);
+        else if (!strcmp(tok, "spurious"))
+            exec__spurious = atoi(eq) != 0;
+    }
+    return c->fd >= 0 && c->schedules >= 1;
+}
+
+/* ------------------------------------------------------------ The child */
+
+/* A thread past the spin bound: its stack, taken where it runs. */
+static void on_spin_signal(int sig)
+{
+    (void)sig;
+    exec__shared->spin_npcs = exec__backtrace(exec__shared->spin_pcs, EXEC_MAX_PCS);
+    atomic_store(&exec__shared->spin_captured, 1);
+}
+
+/* A crash: the faulting thread's stack, every thread's state; then the
+ * signal's default action. */
+static void on_crash(int sig)
+{
+    exec_xthread *me = exec__me();
+    if (me)
+        me->npcs = exec__backtrace(me->pcs, EXEC_MAX_PCS);
+    exec__record_threads(false);
+    void exec__describe_waits(exec_shared *sh);
+    exec__describe_waits(exec__shared);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void exec__sched_init(void);
+
+static void child_setup(int out, int err)
+{
+    dup2(out, 1);
+    dup2(err, 2);
+    close(out);
+    close(err);
+    exec__controlled = true;
+    exec__clock_init();
+    exec__sched_init();
+    struct sigaction sa = { .sa_handler = on_spin_signal };
+    sigaction(SIG_SPIN, &sa, NULL);
+    static const int crash[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+    for (size_t i = 0; i < sizeof crash / sizeof *crash; i++) {
+        struct sigaction old;
+        if (sigaction(crash[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+            struct sigaction c = { .sa_handler = on_crash, .sa_flags = SA_NODEFER };
+            sigaction(crash[i], &c, NULL);
+        }
+    }
+}
+
+/* ----------------------------------------------------------- The server */
+
+static double now_s(void)
+{
+    struct timespec t;
+    exec__real.clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Waits for the child; a child past the spin or wall bound gets its running
+ * thread's stack taken and is killed. Returns the ending the server saw
+ * (EXIT unless it killed the child). */
+static uint32_t wait_child(pid_t pid, int *status, const exec_config *c)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    double start = now_s(), last_change = start;
+    uint64_t last_steps = 0;
+    for (;;) {
+        if (pfd >= 0) {
+            struct pollfd p = { pfd, POLLIN, 0 };
+            poll(&p, 1, 20);
+        } else {
+            struct timespec ts = { 0, 200000 };
+            exec__real.nanosleep(&ts, NULL);
+        }
+        pid_t w = waitpid(pid, status, WNOHANG);
+        if (w == pid) {
+            if (pfd >= 0)
+                close(pfd);
+            return EXEC_END_EXIT;
+        }
+        double t = now_s();
+        uint64_t s = atomic_load(&exec__shared->steps);
+        if (s != last_steps) {
+            last_steps = s;
+            last_change = t;
+        }
+        bool spin = c->spin_ms > 0 && (t - last_change) * 1000 > (double)c->spin_ms;
+        bool wall = c->timeout_ms > 0 && (t - start) * 1000 > (double)c->timeout_ms;
+        if (spin || wall) {
+            pid_t tid = atomic_load(&exec__shared->running_tid);
+            if (tid > 0)
+                syscall(SYS_tgkill, pid, tid, SIG_SPIN);
+            for (int i = 0; i < 100 && !atomic_load(&exec__shared->spin_captured); i++) {
+                struct timespec ts = { 0, 2000000 };
+                exec__real.nanosleep(&ts, NULL);
+            }
+            kill(pid, SIGKILL);
+            waitpid(pid, status, 0);
+            if (pfd >= 0)
+                close(pfd);
+            return spin ? EXEC_END_SPIN : EXEC_END_TIMEOUT;
+        }
+    }
+}
+
+static char *read_file(int fd, size_t *len)
+{
+    off_t n = lseek(fd, 0, SEEK_END);
+    char *buf = malloc((size_t)(n > 0 ? n : 0) + 1);
+    size_t got = 0;
+    if (buf && n > 0) {
+        while (got < (size_t)n) {
+            ssize_t k = pread(fd, buf + got, (size_t)n - got, (off_t)got);
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+        }
+    }
+    if (buf)
+        buf[got] = 0;
+    *len = got;
+    return buf;
+}
+
+static uint64_t hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return;
+        c += k;
+        n -= (size_t)k;
+    }
+}
+
+/* The tail of a text at most max long (a report needs the end of stderr). */
+static const char *tail(const char *s, size_t n, size_t max, size_t *out)
+{
+    *out = n > max ? max : n;
+    return s + (n - *out);
+}
+
+typedef struct {
+    uint32_t verdict, ending, run;
+    int status;
+    char *out, *err;
+    size_t nout, nerr;
+    char *schedule, *explicit_;
+    exec_shared snap;   /* header only: the threads are copied separately */
+} run_result;
+
+static uint32_t judge(const exec_shared *sh, uint32_t ending, int status, const char *err,
+                      uint64_t outhash, bool have_ref, uint64_t refhash)
+{
+    if (ending == EXEC_END_DEADLOCK)
+        return HARNESS_DEADLOCK;
+    if (ending == EXEC_END_STEPS || ending == EXEC_END_SPIN || ending == EXEC_END_TIMEOUT)
+        return HARNESS_HANG;
+    if (strstr(err, "WARNING: ThreadSanitizer:"))
+        return HARNESS_RACE;
+    if (strstr(err, "ERROR: AddressSanitizer") || strstr(err, "ERROR: LeakSanitizer") ||
+        strstr(err, "runtime error:"))
+        return HARNESS_CRASH;
+    if (WIFSIGNALED(status))
+        return HARNESS_CRASH;
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        return HARNESS_WRONG_RESULT;
+    if (sh->leaked)
+        return HARNESS_LEAK;
+    if (have_ref && outhash != refhash)
+        return HARNESS_NONDETERMINISTIC;
+    return HARNESS_PASS;
+}
+
+static void send_report(int fd, const exec_summary *sum, const exec_thread *threads, const char *sched,
+                        const char *expl, const char *note, const char *out, const char *err,
+                        const char *ref)
+{
+    write_all(fd, sum, sizeof *sum);
+    write_all(fd, threads, sum->nthreads * sizeof *threads);
+    write_all(fd, sched, sum->len_schedule);
+    write_all(fd, expl, sum->len_explicit);
+    write_all(fd, note, sum->len_note);
+    write_all(fd, out, sum->len_stdout);
+    write_all(fd, err, sum->len_stderr);
+    write_all(fd, ref, sum->len_refout);
+}
+
+#define TEXT_MAX (64 * 1024)
+
+static void copy_decisions(void)
+{
+    size_t n = (size_t)exec__shared->ndec;
+    if (n > st.capdec) {
+        st.dec = csp_tool_realloc(st.dec, n * sizeof *st.dec);
+        st.capdec = n;
+    }
+    memcpy(st.dec, shared_dec, n * sizeof *st.dec);
+    st.ndec = n;
+    st.pct_step = exec__shared->pct_step;
+}
+
+/* Runs every schedule; returns in the child only. */
+static void serve(exec_config *c)
+{
+    exec_hello hello = { EXEC_WIRE_MAGIC, getpid(), 0 };
+    write_all(c->fd, &hello, sizeof hello);
+    /* What strategy.c reads of harness_options (harness_defaults' values
+     * where chanlab exec has no option of its own). */
+    harness_options o;
+    memset(&o, 0, sizeof o);
+    o.mode = HARNESS_CONTROLLED;
+    o.pct_depth = c->pct_depth;
+    o.choice_bound = 2;
+    o.strategy = c->strategy;
+    o.seed = c->seed;
+    o.schedules = c->schedules;
+    o.max_steps = c->max_steps;
+    o.preemption_bound = c->preemption_bound;
+    harness__strategy_init(&st, &o);
+    const char *perr = c->replay ? harness__schedule_parse(c->replay, &st) : NULL;
+    exec__shared = mmap(NULL, sizeof *exec__shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    shared_cap = (size_t)(4 * (c->max_steps ? c->max_steps : 1000000) + 4096);
+    shared_dec = mmap(NULL, shared_cap * sizeof *shared_dec, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    int outfd = memfd_create("chanlab-stdout", 0), errfd = memfd_create("chanlab-stderr", 0);
+    exec_summary sum = { .magic = EXEC_WIRE_MAGIC, .preemption_bound = c->preemption_bound };
+    if (perr || exec__shared == MAP_FAILED || shared_dec == MAP_FAILED || outfd < 0 || errfd < 0) {
+        const char *why = perr ? perr : "the fork server could not set up (mmap, memfd_create)";
+        sum.ending = EXEC_END_ERROR;
+        sum.len_note = (uint32_t)strlen(why);
+        send_report(c->fd, &sum, NULL, "", "", why, "", "", "");
+        _exit(2);
+    }
+    {   /* glibc's backtrace loads libgcc_s on first use: here, not in a child */
+        void *warm[4];
+        backtrace(warm, 4);
+    }
+    double t0 = now_s();
+    unsigned runs = c->replay ? 1 : c->schedules;
+    char *ref = NULL;
+    size_t nref = 0;
+    uint64_t refhash = 0;
+    bool have_ref = false, exhausted = false;
+    for (unsigned i = 1; i <= runs; i++) {
+        unsigned run = st.replay_run ? st.replay_run : i;
+        harness__strategy_begin_run(&st, run);
+        memset(exec__shared, 0, offsetof(exec_shared, threads));
+        exec__shared->nthreads = 0;
+        exec__shared->ndec = 0;
+        /* Emptied, and the shared offset back at 0 (the children write
+         * through the server's open file description). */
+        if (ftruncate(outfd, 0) != 0 || ftruncate(errfd, 0) != 0)
+            _exit(2);
+        lseek(outfd, 0, SEEK_SET);
+        lseek(errfd, 0, SEEK_SET);
+        fflush(NULL);
+        pid_t pid = exec__real.fork();
+        if (pid == 0) {
+            close(c->fd);
+            child_setup(outfd, errfd);
+            return;
+        }
+        int status = 0;
+        uint32_t ending = pid < 0 ? EXEC_END_ERROR : wait_child(pid, &status, c);
+        if (ending == EXEC_END_EXIT && exec__shared->ending)
+            ending = exec__shared->ending;
+        copy_decisions();
+        size_t nout, nerr;
+        char *out = read_file(outfd, &nout), *err = read_file(errfd, &nerr);
+        uint64_t h = hash(out, nout);
+        const char *error = ending == EXEC_END_ERROR ? (exec__shared->error[0] ? exec__shared->error
+                                                                               : "fork failed")
+                                                     : NULL;
+        if (!error && st.replaying_explicit && st.ndec < st.nprefix) {
+            snprintf(st.errbuf, sizeof st.errbuf,
+                     "the schedule does not fit the program: the run ended after %zu decisions, "
+                     "the schedule has %zu", st.ndec, st.nprefix);
+            error = st.errbuf;
+            ending = EXEC_END_ERROR;
+        }
+        uint32_t v = error ? HARNESS_PASS : judge(exec__shared, ending, status, err, h, have_ref, refhash);
+        bool more = harness__strategy_end_run(&st);
+        exhausted = !more && c->strategy == HARNESS_EXHAUSTIVE && !c->replay;
+        bool last = error || v != HARNESS_PASS || !more || i == runs;
+        if (v == HARNESS_PASS && !have_ref) {
+            ref = malloc(nout + 1);
+            memcpy(ref, out, nout + 1);
+            nref = nout;
+            refhash = h;
+            have_ref = true;
+        }
+        if (last) {
+            char *sched = error ? strdup("") : harness__schedule_short(&st);
+            char *expl = error ? strdup("") : harness__schedule_explicit(&st);
+            /* harness__schedule_short names the run st->run; EXHAUSTIVE's is explicit */
+            sum.verdict = v;
+            sum.schedules_run = i;
+            sum.run = run;
+            sum.ending = ending;
+            sum.status = status;
+            sum.exhausted = exhausted;
+            sum.leaked = exec__shared->leaked;
+            sum.nthreads = v == HARNESS_PASS ? 0 : exec__shared->nthreads;
+            sum.steps = atomic_load(&exec__shared->steps);
+            sum.decisions = exec__shared->decisions;
+            sum.vtime_ns = exec__shared->vtime;
+            sum.seconds = now_s() - t0;
+            if (ending == EXEC_END_SPIN || ending == EXEC_END_TIMEOUT) {
+                sum.spinning = atomic_load(&exec__shared->running_id);
+                sum.nthreads = 1;
+                exec_thread *r = &exec__shared->threads[0];
+                memset(r, 0, sizeof *r);
+                r->id = sum.spinning;
+                r->state = EXEC_T_RUNNING;
+                r->npcs = exec__shared->spin_npcs;
+                memcpy(r->pcs, exec__shared->spin_pcs, sizeof r->pcs);
+            }
+            size_t lo, le, lr;
+            const char *to = tail(out, nout, TEXT_MAX, &lo), *te = tail(err, nerr, TEXT_MAX, &le);
+            const char *tr = tail(ref ? ref : "", ref ? nref : 0, TEXT_MAX, &lr);
+            if (v != HARNESS_NONDETERMINISTIC)
+                lr = 0;
+            sum.len_schedule = (uint32_t)strlen(sched);
+            sum.len_explicit = (uint32_t)strlen(expl);
+            sum.len_note = error ? (uint32_t)strlen(error) : 0;
+            sum.len_stdout = (uint32_t)lo;
+            sum.len_stderr = (uint32_t)le;
+            sum.len_refout = (uint32_t)lr;
+            send_report(c->fd, &sum, exec__shared->threads, sched, expl, error ? error : "", to, te, tr);
+            free(sched);
+            free(expl);
+            free(out);
+            free(err);
+            break;
+        }
+        free(out);
+        free(err);
+    }
+    /* chanlab symbolizes against this process's maps: stay until it is done. */
+    char b;
+    while (read(c->fd, &b, 1) > 0 || errno == EINTR)
+        ;
+    _exit(0);
+}
+
+/* ------------------------------------------------------------ Entry point */
+
+static int (*program_main)(int, char **, char **);
+
+static int main_under_control(int argc, char **argv, char **envp)
+{
+    int rc = program_main(argc, argv, envp);
+    exec__exiting();
+    return rc;
+}
+
+EXEC_API int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+                               void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+                               void *stack_end);
+EXEC_API int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+                               void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+                               void *stack_end)
+{
+    exec__resolve();
+    const char *cfg = getenv("CHANLAB_EXEC");
+    if (cfg && !exec__controlled) {
+        static char copy[8192];
+        exec_config c;
+        snprintf(copy, sizeof copy, "%s", cfg);
+        unsetenv("CHANLAB_EXEC");
+        unsetenv("LD_PRELOAD");   /* the program's own children run as they are */
+        if (parse_config(copy, &c)) {
+            serve(&c);   /* returns in each child */
+            program_main = main;
+            main = main_under_control;
+        }
+    }
+    return exec__real.libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+EXEC_API void exit(int status)
+{
+    exec__resolve();
+    if (exec__me())
+        exec__exiting();
+    exec__real.exit_process(status);
+}
+
+/* A program that forks: the child runs free (the scheduler's threads are not
+ * in it); the run carries a note. */
+EXEC_API pid_t fork(void)
+{
+    exec__resolve();
+    if (!exec__me())
+        return exec__real.fork();
+    exec__point();
+    pid_t p = exec__real.fork();
+    if (p == 0)
+        exec__controlled = false;
+    return p;
+}
