@@ -211,8 +211,10 @@ static bool hidden(const frame *f)
                                           "__libc_start_call_main", "__libc_start_main_impl",
                                           "__libc_start_main", "_start", "main_under_control",
                                           "__restore_rt" };
-    if (strstr(f->module, "libchanlab_exec"))
+    if (strstr(f->module, "libchanlab_exec") || !strncmp(f->func, "__libc_start_main", 17))
         return true;
+    if (!strncmp(f->func, "0x", 2) && !strncmp(f->module, "libc.so", 7))
+        return true;   /* the signal trampoline, which has no symbol */
     for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
         if (!strcmp(f->func, starts[i]))
             return true;
@@ -336,7 +338,7 @@ static void wait_text(char *buf, size_t n, Dwfl *d, const exec_report *r, const 
         return;
     }
     if (t->state == EXEC_T_RUNNABLE) {
-        snprintf(buf, n, "runnable");
+        snprintf(buf, n, "runnable%s%s", t->call[0] ? " at " : "", t->call);
         return;
     }
     if (t->wait == EXEC_W_JOIN) {
@@ -400,7 +402,7 @@ static void dump_thread(FILE *out, Dwfl *d, const exec_report *r, const exec_thr
         any = true;
     }
     if (!any)
-        fputs("    (no stack)\n", out);
+        fputs(t->id == 1 && t->state == EXEC_T_RUNNING ? "    (main has returned)\n" : "    (no stack)\n", out);
     if (t->created_at) {
         frame f;
         symbolize(d, t->created_at, false, &f);
@@ -467,7 +469,7 @@ static char *message(Dwfl *d, const exec_report *r, const char *strategy, uint64
             char name[200], wait[400];
             thread_name(name, sizeof name, d, t);
             wait_text(wait, sizeof wait, d, r, t);
-            fprintf(m, "%s%s in %s", first ? "" : "; ", name, wait);
+            fprintf(m, "%s%s %s %s", first ? "" : "; ", name, t->state == EXEC_T_RUNNABLE ? "not joined," : "in", wait);
             first = false;
         }
     } else if (v == HARNESS_HANG) {

@@ -100,7 +100,7 @@ EXEC_API time_t time(time_t *t)
 /* Sleeps until virtual ns `until` (a scheduling point first). */
 static void vsleep_until(int64_t until)
 {
-    exec__point();
+    exec__point_at("clock_nanosleep");
     if (until > exec__vnow)
         exec__block(EXEC_W_SLEEP, NULL, "sleep", until);
 }
@@ -109,7 +109,7 @@ static int rel_sleep(const struct timespec *req, const char *call)
 {
     if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0)
         return EINVAL;
-    exec__point();
+    exec__point_at(call);
     int64_t d = ns_of(req);
     if (d > 0)
         exec__block(EXEC_W_SLEEP, NULL, call, exec__vnow + d);

@@ -89,9 +89,10 @@ typedef struct exec_xthread {
     /* what it waits for, while BLOCKED */
     uint32_t wait;                   /* exec_wait */
     const void *object;
-    const char *call;
+    const char *call;                /* the call it is blocked in, or last passed a point in */
     int64_t deadline;                /* virtual ns, or -1 */
     bool timed_out, signaled;
+    bool woke_spuriously;            /* its last condition wait returned without a signal */
     /* life */
     void *(*fn)(void *);
     void *arg, *retval;
@@ -109,7 +110,8 @@ exec_xthread *exec__me(void);
 
 /* Scheduling point: a RUN decision among the runnable threads (the caller
  * among them). Every interposed synchronisation call passes one first. */
-void exec__point(void);
+void exec__point_at(const char *call);
+#define exec__point() exec__point_at(__func__)
 /* Blocks the caller on (wait, object) until exec__wake makes it runnable
  * and the scheduler picks it; deadline (virtual ns, or -1) wakes it with
  * timed_out set. Returns true when woken by the timer. */
@@ -172,7 +174,9 @@ size_t exec__decide(csp_decision_kind kind, size_t n, const uint64_t *ids, int c
 void exec__spawned(uint64_t id);
 uint64_t exec__step_limit(void);
 
-/* Stacks: the caller's return addresses, library frames dropped. */
+/* Stacks: the caller's return addresses, library frames dropped (this
+ * library's text found once, in the server, by exec__lib_bounds). */
+void exec__lib_bounds(void);
 uint32_t exec__backtrace(uintptr_t *pcs, uint32_t max);
 
 /* ----------------------------------------------------------------- clock */

@@ -28,6 +28,9 @@
 #include <unistd.h>
 
 static __thread exec_xthread *me_tls __attribute__((tls_model("initial-exec")));
+/* Set while this thread runs the library's own use of libc (the unwinder
+ * takes libgcc's mutex): those calls go straight to libc. */
+static __thread int quiet __attribute__((tls_model("initial-exec")));
 static exec_xthread threads[EXEC_MAX_THREADS + 1];   /* by id; [0] unused */
 static uint32_t nthreads;                            /* the highest id made */
 static uint64_t ids[EXEC_MAX_THREADS];               /* the baton holder's scratch */
@@ -35,7 +38,7 @@ static exec_xthread *capture_requester;
 static uint64_t steps, step_limit;
 static bool exiting;                                 /* main returned or exit was called */
 
-exec_xthread *exec__me(void) { return exec__controlled ? me_tls : NULL; }
+exec_xthread *exec__me(void) { return exec__controlled && !quiet ? me_tls : NULL; }
 
 exec_xthread *exec__thread_by_id(uint32_t id) { return id >= 1 && id <= nthreads ? &threads[id] : NULL; }
 
@@ -138,9 +141,10 @@ static void step(void)
 
 uint64_t csp_sched_steps(void) { return steps; }   /* what the strategies' fairness reads */
 
-void exec__point(void)
+void exec__point_at(const char *call)
 {
     exec_xthread *me = me_tls;
+    me->call = call;
     if (exiting)
         return;
     step();
@@ -241,10 +245,10 @@ unsigned exec__wake_all(uint32_t wait, const void *object)
 
 static uintptr_t lib_lo, lib_hi;   /* this library's text */
 
-static void lib_bounds(void)
+void exec__lib_bounds(void)
 {
     Dl_info info;
-    if (lib_hi || !dladdr((void *)lib_bounds, &info))
+    if (lib_hi || !dladdr((void *)exec__lib_bounds, &info))
         return;
     /* Our executable mapping, found by our file's name in the maps. */
     lib_lo = (uintptr_t)info.dli_fbase;
@@ -268,7 +272,9 @@ static void lib_bounds(void)
 uint32_t exec__backtrace(uintptr_t *pcs, uint32_t max)
 {
     void *raw[EXEC_MAX_PCS + 16];
+    quiet++;
     int n = backtrace(raw, EXEC_MAX_PCS + 16);
+    quiet--;
     int i = 0;
     while (i < n && (uintptr_t)raw[i] >= lib_lo && (uintptr_t)raw[i] < lib_hi)
         i++;
@@ -308,7 +314,7 @@ void exec__record_threads(bool capture)
         r->created_at = t->created_at;
         r->detached = t->detached;
         r->deadline_ns = t->deadline;
-        snprintf(r->call, sizeof r->call, "%s", t->state == EXEC_T_BLOCKED && t->call ? t->call : "");
+        snprintf(r->call, sizeof r->call, "%s", t->call ? t->call : "");
         r->npcs = t->npcs;
         memcpy(r->pcs, t->pcs, t->npcs * sizeof *t->pcs);
         if (r->wait == EXEC_W_JOIN)
@@ -354,7 +360,7 @@ static void *trampoline(void *p)
 int exec__create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, uintptr_t caller)
 {
     exec_xthread *me = me_tls;
-    exec__point();
+    exec__point_at("pthread_create");
     if (nthreads >= EXEC_MAX_THREADS)
         return EAGAIN;
     exec_xthread *x = &threads[nthreads + 1];
@@ -384,7 +390,7 @@ int exec__create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), 
 int exec__join(pthread_t t, void **ret)
 {
     exec_xthread *me = me_tls;
-    exec__point();
+    exec__point_at("pthread_join");
     exec_xthread *x = exec__thread_by_handle(t);
     if (!x)
         return exec__real.join(t, ret);
@@ -406,7 +412,7 @@ int exec__join(pthread_t t, void **ret)
 
 int exec__detach(pthread_t t)
 {
-    exec__point();
+    exec__point_at("pthread_detach");
     exec_xthread *x = exec__thread_by_handle(t);
     if (x)
         x->detached = true;
@@ -416,7 +422,7 @@ int exec__detach(pthread_t t)
 void exec__thread_exit(void *ret)
 {
     exec_xthread *me = me_tls;
-    exec__point();
+    exec__point_at("pthread_exit");
     finish(me, ret);
     exec__real.exit(ret);
 }
@@ -446,7 +452,6 @@ void exec__exiting(void)
 void exec__sched_init(void);
 void exec__sched_init(void)
 {
-    lib_bounds();
     exec_xthread *m = &threads[1];
     memset(m, 0, sizeof *m);
     m->id = 1;

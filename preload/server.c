@@ -237,6 +237,10 @@ static void on_spin_signal(int sig)
 {
     (void)sig;
     exec__shared->spin_npcs = exec__backtrace(exec__shared->spin_pcs, EXEC_MAX_PCS);
+    /* This thread holds the baton: the others, parked, write their stacks. */
+    exec__record_threads(true);
+    void exec__describe_waits(exec_shared *sh);
+    exec__describe_waits(exec__shared);
     atomic_store(&exec__shared->spin_captured, 1);
 }
 
@@ -476,6 +480,7 @@ static void serve(exec_config *c)
     {   /* glibc's backtrace loads libgcc_s on first use: here, not in a child */
         void *warm[4];
         backtrace(warm, 4);
+        exec__lib_bounds();
     }
     double t0 = now_s();
     unsigned runs = c->replay ? 1 : c->schedules;
@@ -549,13 +554,20 @@ static void serve(exec_config *c)
             sum.seconds = now_s() - t0;
             if (ending == EXEC_END_SPIN || ending == EXEC_END_TIMEOUT) {
                 sum.spinning = atomic_load(&exec__shared->running_id);
-                sum.nthreads = 1;
-                exec_thread *r = &exec__shared->threads[0];
-                memset(r, 0, sizeof *r);
-                r->id = sum.spinning;
-                r->state = EXEC_T_RUNNING;
-                r->npcs = exec__shared->spin_npcs;
-                memcpy(r->pcs, exec__shared->spin_pcs, sizeof r->pcs);
+                if (!atomic_load(&exec__shared->spin_captured)) {   /* the signal was not served */
+                    exec__shared->nthreads = 1;
+                    memset(&exec__shared->threads[0], 0, sizeof exec__shared->threads[0]);
+                    exec__shared->threads[0].id = sum.spinning;
+                }
+                sum.nthreads = exec__shared->nthreads;
+                for (uint32_t k = 0; k < sum.nthreads; k++) {
+                    exec_thread *r = &exec__shared->threads[k];
+                    if (r->id == sum.spinning) {
+                        r->state = EXEC_T_RUNNING;
+                        r->npcs = exec__shared->spin_npcs;
+                        memcpy(r->pcs, exec__shared->spin_pcs, sizeof r->pcs);
+                    }
+                }
             }
             size_t lo, le, lr;
             const char *to = tail(out, nout, TEXT_MAX, &lo), *te = tail(err, nerr, TEXT_MAX, &le);

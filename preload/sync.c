@@ -267,13 +267,17 @@ EXEC_API int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const char *call, int64_t deadline)
 {
     exec_xthread *me = exec__me();
-    exec__point();
+    exec__point_at(call);
     exec_obj *om = mutex_obj(m);
     if (om->owner != me->id)
         return EPERM;
     uint32_t depth = mutex_release_all(m);
     bool timed_out = false;
-    if (!(exec__spurious && exec__choose(2) == 1))
+    /* A spurious wake-up is a choice, at most every other wait of a thread
+     * (a waiting loop then still blocks, and can be seen blocked). */
+    bool spurious = exec__spurious && !me->woke_spuriously && exec__choose(2) == 1;
+    me->woke_spuriously = spurious;
+    if (!spurious)
         timed_out = exec__block(EXEC_W_COND, c, call, deadline);
     mutex_acquire(m, call, -1, depth);
     return timed_out ? ETIMEDOUT : 0;
@@ -337,7 +341,7 @@ EXEC_API int pthread_cond_broadcast(pthread_cond_t *c)
 static int rw_acquire(pthread_rwlock_t *rw, bool write, bool try, const char *call, int64_t deadline)
 {
     exec_xthread *me = exec__me();
-    exec__point();
+    exec__point_at(call);
     for (;;) {
         exec_obj *o = obj(rw, OBJ_RWLOCK);
         if (o->owner == me->id)
@@ -457,7 +461,7 @@ EXEC_API int sem_init(sem_t *s, int pshared, unsigned value)
 
 static int sem_acquire(sem_t *s, bool try, const char *call, int64_t deadline)
 {
-    exec__point();
+    exec__point_at(call);
     for (;;) {
         exec_obj *o = sem_obj(s);
         if (o->value > 0) {

@@ -42,6 +42,34 @@ lock_fixed)
         expect '^PASS: no bug in 1000 schedules'
     done
     ;;
+primitives)
+    for s in pct random exhaustive; do
+        run 0 --strategy $s --schedules 300 -- "$dir/primitives"
+        expect '^PASS: no bug in'
+    done
+    ;;
+lost_wakeup)
+    run 1 --schedules 1000 -- "$dir/lost_wakeup"
+    expect '^DEADLOCK: .*thread 2 \(waiter\) in pthread_cond_wait cond 0x[0-9a-f]+ <c>'
+    expect '^    waiter at .*lost_wakeup.c:[0-9]+'
+    ;;
+verdicts)
+    run 1 --schedules 1000 -- "$dir/verdicts" leak
+    expect '^LEAK: 1 thread still alive when the program exited: thread 2 \(blocked_forever\)'
+    run 1 --schedules 1000 -- "$dir/verdicts" assert
+    expect "^CRASH: Aborted: .*Assertion \`balance == 80' failed"
+    expect '^    main at .*verdicts.c:[0-9]+'
+    run 1 --schedules 1000 -- "$dir/verdicts" exit
+    expect '^WRONG_RESULT: exit status 3'
+    run 1 --schedules 1000 --timeout 1s -- "$dir/verdicts" spin
+    expect '^HANG: thread 2 \(spinner\) ran past'
+    expect '^    spinner at .*verdicts.c:[0-9]+'
+    run 1 --schedules 10 -- "$dir/verdicts" yield
+    expect '^HANG: more than 200000 scheduling points'
+    expect '^    yielder at'
+    run 1 --schedules 1000 -- "$dir/verdicts" order
+    expect '^NONDETERMINISTIC: the output of schedule [0-9]+ differs'
+    ;;
 usage)
     for args in "" "--strategy bogus -- $dir/lock_order" "--schedules 0 -- true" "--timeout x -- true" \
                 "-- /nonexistent/program" "--replay nope -- true" "--frobnicate -- true"; do

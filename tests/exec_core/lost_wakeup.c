@@ -1,0 +1,28 @@
+/* lost_wakeup.c — a condition variable waited on without a predicate: if
+ * the signal comes first, the waiter sleeps forever (DEADLOCK: main joins it). */
+#include <pthread.h>
+#include <stdio.h>
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+
+static void *waiter(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&m);
+    pthread_cond_wait(&c, &m);   /* BUG(DEADLOCK): no predicate, a signal sent before is lost */
+    pthread_mutex_unlock(&m);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, waiter, NULL);
+    pthread_mutex_lock(&m);
+    pthread_cond_signal(&c);
+    pthread_mutex_unlock(&m);
+    pthread_join(t, NULL);
+    puts("done");
+    return 0;
+}
