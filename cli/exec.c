@@ -625,7 +625,7 @@ static void print_json(FILE *out, Dwfl *d, const exec_report *r, const char *msg
         json_str(out, wait);
         fprintf(out, ",\"object\":\"0x%" PRIx64 "\",\"owner\":%u}", t->object, t->owner);
     }
-    fputs("],\"stdout\":", out);
+    fputs("],\"output\":", out);
     json_str(out, r->out);
     fputs(",\"stderr\":", out);
     json_str(out, r->err);

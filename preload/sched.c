@@ -70,10 +70,8 @@ static void baton_take(exec_xthread *t)
     for (int spin = 0;; spin++) {
         if (atomic_load_explicit(&t->baton, memory_order_acquire))
             break;
-        if (spin < 64)
-            __builtin_ia32_pause();
-        else
-            futex(&t->baton, FUTEX_WAIT_PRIVATE, 0);
+        (void)spin;   /* every thread of a child shares one CPU: no point spinning */
+        futex(&t->baton, FUTEX_WAIT_PRIVATE, 0);
     }
     atomic_store_explicit(&t->baton, 0, memory_order_relaxed);
 }

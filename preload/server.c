@@ -49,6 +49,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ exec_real exec__real;
 bool exec__controlled;
 bool exec__spurious = true;
 exec_shared *exec__shared;
-static harness_decision *shared_dec;
+static harness_decision *shared_dec;   /* the decision record of the run (slot) in this child */
 static size_t shared_cap;
 static harness_strategy_state st;
 
@@ -260,8 +261,26 @@ static void on_crash(int sig)
 
 void exec__sched_init(void);
 
-static void child_setup(int out, int err)
+/* One CPU for the whole child: a hand-off is then a context switch on
+ * that CPU, not a wake-up sent to another (several times cheaper). */
+static void pin(unsigned run)
 {
+    cpu_set_t all, one;
+    if (sched_getaffinity(0, sizeof all, &all) != 0 || CPU_COUNT(&all) < 1)
+        return;
+    int k = (int)(run % (unsigned)CPU_COUNT(&all));
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &all) && k-- == 0) {
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            sched_setaffinity(0, sizeof one, &one);
+            return;
+        }
+}
+
+static void child_setup(int out, int err, unsigned run)
+{
+    pin(run);
     dup2(out, 1);
     dup2(err, 2);
     close(out);
@@ -385,15 +404,6 @@ static const char *tail(const char *s, size_t n, size_t max, size_t *out)
     return s + (n - *out);
 }
 
-typedef struct {
-    uint32_t verdict, ending, run;
-    int status;
-    char *out, *err;
-    size_t nout, nerr;
-    char *schedule, *explicit_;
-    exec_shared snap;   /* header only: the threads are copied separately */
-} run_result;
-
 static uint32_t judge(const exec_shared *sh, uint32_t ending, int status, const char *err,
                       uint64_t outhash, bool have_ref, uint64_t refhash)
 {
@@ -433,16 +443,160 @@ static void send_report(int fd, const exec_summary *sum, const exec_thread *thre
 
 #define TEXT_MAX (64 * 1024)
 
-static void copy_decisions(void)
+/* A schedule in flight: its child, and the shared page, decision record and
+ * output files it writes. Random and PCT runs are independent of each other,
+ * so several are in flight at once (two per CPU); EXHAUSTIVE plans each run from
+ * the last, and a replay is one run, so they run one at a time. Runs are
+ * begun and finished in order — run i+2 begins after run i has finished —
+ * so what the strategy learns (PCT's length estimate) is the same however
+ * the children are timed, and a search is reproducible from its seed.
+ * CHANLAB_EXEC_DEPTH overrides the number in flight (for measurements). */
+typedef struct {
+    pid_t pid;
+    unsigned run;
+    exec_shared *shared;
+    harness_decision *dec;
+    int outfd, errfd;
+    char *schedule;            /* the short form, taken when the run began */
+} exec_slot;
+
+#define SLOTS 8
+
+static bool slot_init(exec_slot *sl)
 {
-    size_t n = (size_t)exec__shared->ndec;
+    memset(sl, 0, sizeof *sl);
+    sl->shared = mmap(NULL, sizeof *sl->shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    sl->dec = mmap(NULL, shared_cap * sizeof *sl->dec, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    sl->outfd = memfd_create("chanlab-stdout", 0);
+    sl->errfd = memfd_create("chanlab-stderr", 0);
+    return sl->shared != MAP_FAILED && sl->dec != MAP_FAILED && sl->outfd >= 0 && sl->errfd >= 0;
+}
+
+static void copy_decisions(const exec_slot *sl)
+{
+    size_t n = (size_t)sl->shared->ndec;
     if (n > st.capdec) {
         st.dec = csp_tool_realloc(st.dec, n * sizeof *st.dec);
         st.capdec = n;
     }
-    memcpy(st.dec, shared_dec, n * sizeof *st.dec);
+    memcpy(st.dec, sl->dec, n * sizeof *st.dec);
     st.ndec = n;
-    st.pct_step = exec__shared->pct_step;
+    st.pct_step = sl->shared->pct_step;
+}
+
+/* Begins run `run` in slot sl; returns in the child only (true). */
+static bool start(exec_slot *sl, unsigned run, int wire)
+{
+    harness__strategy_begin_run(&st, run);
+    free(sl->schedule);
+    sl->schedule = harness__schedule_short(&st);
+    sl->run = run;
+    memset(sl->shared, 0, offsetof(exec_shared, threads));
+    /* Emptied, and the shared offset back at 0 (the children write
+     * through the server's open file description). */
+    if (ftruncate(sl->outfd, 0) != 0 || ftruncate(sl->errfd, 0) != 0)
+        _exit(2);
+    lseek(sl->outfd, 0, SEEK_SET);
+    lseek(sl->errfd, 0, SEEK_SET);
+    exec__shared = sl->shared;
+    shared_dec = sl->dec;
+    fflush(NULL);
+    sl->pid = exec__real.fork();
+    if (sl->pid == 0) {
+        close(wire);
+        child_setup(sl->outfd, sl->errfd, run);
+        return true;
+    }
+    return false;
+}
+
+typedef struct {
+    uint32_t verdict, ending;
+    int status;
+    const char *error;
+    char *out, *err;
+    size_t nout, nerr;
+    uint64_t hash;
+} exec_outcome;
+
+/* Waits for the slot's child and judges its run. */
+static void finish(exec_slot *sl, const exec_config *c, exec_outcome *oc, bool have_ref, uint64_t refhash)
+{
+    exec__shared = sl->shared;
+    memset(oc, 0, sizeof *oc);
+    oc->ending = sl->pid < 0 ? EXEC_END_ERROR : wait_child(sl->pid, &oc->status, c);
+    if (oc->ending == EXEC_END_EXIT && sl->shared->ending)
+        oc->ending = sl->shared->ending;
+    copy_decisions(sl);
+    oc->out = read_file(sl->outfd, &oc->nout);
+    oc->err = read_file(sl->errfd, &oc->nerr);
+    oc->hash = hash(oc->out, oc->nout);
+    if (oc->ending == EXEC_END_ERROR)
+        oc->error = sl->shared->error[0] ? sl->shared->error : "fork failed";
+    if (!oc->error && st.replaying_explicit && st.ndec < st.nprefix) {
+        snprintf(st.errbuf, sizeof st.errbuf,
+                 "the schedule does not fit the program: the run ended after %zu decisions, "
+                 "the schedule has %zu", st.ndec, st.nprefix);
+        oc->error = st.errbuf;
+        oc->ending = EXEC_END_ERROR;
+    }
+    oc->verdict = oc->error ? HARNESS_PASS
+                            : judge(sl->shared, oc->ending, oc->status, oc->err, oc->hash, have_ref, refhash);
+}
+
+static void report(int wire, exec_slot *sl, const exec_outcome *oc, unsigned schedules_run, bool exhausted,
+                   double seconds, const exec_config *c, const char *ref, size_t nref)
+{
+    exec_shared *sh = sl->shared;
+    char *expl = oc->error ? strdup("") : harness__schedule_explicit(&st);
+    /* Random and PCT runs have a short name, taken when the run began; any
+     * other run is named by its decisions. */
+    bool short_form = !st.replaying_explicit && (st.strategy == HARNESS_RANDOM || st.strategy == HARNESS_PCT);
+    const char *sched = oc->error ? "" : short_form ? sl->schedule : expl;
+    exec_summary sum = { .magic = EXEC_WIRE_MAGIC, .preemption_bound = c->preemption_bound };
+    sum.verdict = oc->verdict;
+    sum.schedules_run = schedules_run;
+    sum.run = sl->run;
+    sum.ending = oc->ending;
+    sum.status = oc->status;
+    sum.exhausted = exhausted;
+    sum.leaked = sh->leaked;
+    sum.nthreads = oc->verdict == HARNESS_PASS ? 0 : sh->nthreads;
+    sum.steps = atomic_load(&sh->steps);
+    sum.decisions = sh->decisions;
+    sum.vtime_ns = sh->vtime;
+    sum.seconds = seconds;
+    if (oc->ending == EXEC_END_SPIN || oc->ending == EXEC_END_TIMEOUT) {
+        sum.spinning = atomic_load(&sh->running_id);
+        if (!atomic_load(&sh->spin_captured)) {   /* the signal was not served */
+            sh->nthreads = 1;
+            memset(&sh->threads[0], 0, sizeof sh->threads[0]);
+            sh->threads[0].id = sum.spinning;
+        }
+        sum.nthreads = sh->nthreads;
+        for (uint32_t k = 0; k < sum.nthreads; k++) {
+            exec_thread *r = &sh->threads[k];
+            if (r->id == sum.spinning) {
+                r->state = EXEC_T_RUNNING;
+                r->npcs = sh->spin_npcs;
+                memcpy(r->pcs, sh->spin_pcs, sizeof r->pcs);
+            }
+        }
+    }
+    size_t lo, le, lr;
+    const char *to = tail(oc->out, oc->nout, TEXT_MAX, &lo), *te = tail(oc->err, oc->nerr, TEXT_MAX, &le);
+    const char *tr = tail(ref ? ref : "", ref ? nref : 0, TEXT_MAX, &lr);
+    if (oc->verdict != HARNESS_NONDETERMINISTIC)
+        lr = 0;
+    sum.len_schedule = (uint32_t)strlen(sched);
+    sum.len_explicit = (uint32_t)strlen(expl);
+    sum.len_note = oc->error ? (uint32_t)strlen(oc->error) : 0;
+    sum.len_stdout = (uint32_t)lo;
+    sum.len_stderr = (uint32_t)le;
+    sum.len_refout = (uint32_t)lr;
+    send_report(wire, &sum, sh->threads, sched, expl, oc->error ? oc->error : "", to, te, tr);
+    free(expl);
 }
 
 /* Runs every schedule; returns in the child only. */
@@ -464,15 +618,27 @@ static void serve(exec_config *c)
     o.preemption_bound = c->preemption_bound;
     harness__strategy_init(&st, &o);
     const char *perr = c->replay ? harness__schedule_parse(c->replay, &st) : NULL;
-    exec__shared = mmap(NULL, sizeof *exec__shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     shared_cap = (size_t)(4 * (c->max_steps ? c->max_steps : 1000000) + 4096);
-    shared_dec = mmap(NULL, shared_cap * sizeof *shared_dec, PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    int outfd = memfd_create("chanlab-stdout", 0), errfd = memfd_create("chanlab-stderr", 0);
-    exec_summary sum = { .magic = EXEC_WIRE_MAGIC, .preemption_bound = c->preemption_bound };
-    if (perr || exec__shared == MAP_FAILED || shared_dec == MAP_FAILED || outfd < 0 || errfd < 0) {
+    exec_slot slots[SLOTS];
+    unsigned depth = 1;
+    if (!c->replay && c->strategy != HARNESS_EXHAUSTIVE) {
+        /* Two runs per CPU (each child pinned to one, pin()): while one
+         * forks or exits, the other has the CPU (measured on 2 vCPUs:
+         * depth 1, 2, 3, 4 ran 510, 1085, 1366, 1520 schedules/s). */
+        cpu_set_t cpus;
+        depth = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? 2 * (unsigned)CPU_COUNT(&cpus) : 2;
+        const char *d = getenv("CHANLAB_EXEC_DEPTH");
+        if (d && atoi(d) > 0)
+            depth = (unsigned)atoi(d);
+        if (depth > SLOTS)
+            depth = SLOTS;
+    }
+    bool ok = true;
+    for (unsigned k = 0; k < depth; k++)
+        ok = slot_init(&slots[k]) && ok;
+    if (perr || !ok) {
         const char *why = perr ? perr : "the fork server could not set up (mmap, memfd_create)";
-        sum.ending = EXEC_END_ERROR;
+        exec_summary sum = { .magic = EXEC_WIRE_MAGIC, .ending = EXEC_END_ERROR };
         sum.len_note = (uint32_t)strlen(why);
         send_report(c->fd, &sum, NULL, "", "", why, "", "", "");
         _exit(2);
@@ -487,108 +653,61 @@ static void serve(exec_config *c)
     char *ref = NULL;
     size_t nref = 0;
     uint64_t refhash = 0;
-    bool have_ref = false, exhausted = false;
-    for (unsigned i = 1; i <= runs; i++) {
-        unsigned run = st.replay_run ? st.replay_run : i;
-        harness__strategy_begin_run(&st, run);
-        memset(exec__shared, 0, offsetof(exec_shared, threads));
-        exec__shared->nthreads = 0;
-        exec__shared->ndec = 0;
-        /* Emptied, and the shared offset back at 0 (the children write
-         * through the server's open file description). */
-        if (ftruncate(outfd, 0) != 0 || ftruncate(errfd, 0) != 0)
-            _exit(2);
-        lseek(outfd, 0, SEEK_SET);
-        lseek(errfd, 0, SEEK_SET);
-        fflush(NULL);
-        pid_t pid = exec__real.fork();
-        if (pid == 0) {
-            close(c->fd);
-            child_setup(outfd, errfd);
-            return;
+    bool have_ref = false;
+    unsigned next = 1, finished = 0, learned = 0;
+    uint64_t pct_steps[SLOTS];   /* random, PCT: what end_run learns from run k, at [k % SLOTS] */
+    bool deferred = depth > 1 || (!c->replay && c->strategy != HARNESS_EXHAUSTIVE);
+    for (;;) {
+        /* Keep `depth` runs in flight, begun in order. Random and PCT runs
+         * learn from run k only when run k + SLOTS begins, however many are
+         * in flight: the search is the same on any number of CPUs. */
+        while (next <= runs && next - 1 - finished < depth) {
+            while (deferred && learned + SLOTS < next) {
+                learned++;
+                unsigned begun = st.run;
+                st.run = learned;
+                st.pct_step = pct_steps[learned % SLOTS];
+                harness__strategy_end_run(&st);
+                st.run = begun;
+            }
+            exec_slot *sl = &slots[(next - 1) % depth];
+            if (start(sl, st.replay_run ? st.replay_run : next, c->fd))
+                return;   /* the child */
+            next++;
         }
-        int status = 0;
-        uint32_t ending = pid < 0 ? EXEC_END_ERROR : wait_child(pid, &status, c);
-        if (ending == EXEC_END_EXIT && exec__shared->ending)
-            ending = exec__shared->ending;
-        copy_decisions();
-        size_t nout, nerr;
-        char *out = read_file(outfd, &nout), *err = read_file(errfd, &nerr);
-        uint64_t h = hash(out, nout);
-        const char *error = ending == EXEC_END_ERROR ? (exec__shared->error[0] ? exec__shared->error
-                                                                               : "fork failed")
-                                                     : NULL;
-        if (!error && st.replaying_explicit && st.ndec < st.nprefix) {
-            snprintf(st.errbuf, sizeof st.errbuf,
-                     "the schedule does not fit the program: the run ended after %zu decisions, "
-                     "the schedule has %zu", st.ndec, st.nprefix);
-            error = st.errbuf;
-            ending = EXEC_END_ERROR;
-        }
-        uint32_t v = error ? HARNESS_PASS : judge(exec__shared, ending, status, err, h, have_ref, refhash);
-        bool more = harness__strategy_end_run(&st);
-        exhausted = !more && c->strategy == HARNESS_EXHAUSTIVE && !c->replay;
-        bool last = error || v != HARNESS_PASS || !more || i == runs;
-        if (v == HARNESS_PASS && !have_ref) {
-            ref = malloc(nout + 1);
-            memcpy(ref, out, nout + 1);
-            nref = nout;
-            refhash = h;
+        if (finished == next - 1)
+            break;
+        exec_slot *sl = &slots[finished % depth];
+        exec_outcome oc;
+        finish(sl, c, &oc, have_ref, refhash);
+        finished++;
+        bool more = true;
+        if (deferred)
+            pct_steps[sl->run % SLOTS] = st.pct_step;
+        else
+            more = harness__strategy_end_run(&st);
+        bool exhausted = !more && c->strategy == HARNESS_EXHAUSTIVE && !c->replay;
+        if (oc.verdict == HARNESS_PASS && !oc.error && !have_ref) {
+            ref = malloc(oc.nout + 1);
+            memcpy(ref, oc.out, oc.nout + 1);
+            nref = oc.nout;
+            refhash = oc.hash;
             have_ref = true;
         }
-        if (last) {
-            char *sched = error ? strdup("") : harness__schedule_short(&st);
-            char *expl = error ? strdup("") : harness__schedule_explicit(&st);
-            /* harness__schedule_short names the run st->run; EXHAUSTIVE's is explicit */
-            sum.verdict = v;
-            sum.schedules_run = i;
-            sum.run = run;
-            sum.ending = ending;
-            sum.status = status;
-            sum.exhausted = exhausted;
-            sum.leaked = exec__shared->leaked;
-            sum.nthreads = v == HARNESS_PASS ? 0 : exec__shared->nthreads;
-            sum.steps = atomic_load(&exec__shared->steps);
-            sum.decisions = exec__shared->decisions;
-            sum.vtime_ns = exec__shared->vtime;
-            sum.seconds = now_s() - t0;
-            if (ending == EXEC_END_SPIN || ending == EXEC_END_TIMEOUT) {
-                sum.spinning = atomic_load(&exec__shared->running_id);
-                if (!atomic_load(&exec__shared->spin_captured)) {   /* the signal was not served */
-                    exec__shared->nthreads = 1;
-                    memset(&exec__shared->threads[0], 0, sizeof exec__shared->threads[0]);
-                    exec__shared->threads[0].id = sum.spinning;
-                }
-                sum.nthreads = exec__shared->nthreads;
-                for (uint32_t k = 0; k < sum.nthreads; k++) {
-                    exec_thread *r = &exec__shared->threads[k];
-                    if (r->id == sum.spinning) {
-                        r->state = EXEC_T_RUNNING;
-                        r->npcs = exec__shared->spin_npcs;
-                        memcpy(r->pcs, exec__shared->spin_pcs, sizeof r->pcs);
-                    }
-                }
+        if (oc.error || oc.verdict != HARNESS_PASS || !more || finished == runs) {
+            /* The runs begun after this one are not reported: stop them. */
+            for (unsigned k = finished; k < next - 1; k++) {
+                exec_slot *other = &slots[k % depth];
+                kill(other->pid, SIGKILL);
+                waitpid(other->pid, NULL, 0);
             }
-            size_t lo, le, lr;
-            const char *to = tail(out, nout, TEXT_MAX, &lo), *te = tail(err, nerr, TEXT_MAX, &le);
-            const char *tr = tail(ref ? ref : "", ref ? nref : 0, TEXT_MAX, &lr);
-            if (v != HARNESS_NONDETERMINISTIC)
-                lr = 0;
-            sum.len_schedule = (uint32_t)strlen(sched);
-            sum.len_explicit = (uint32_t)strlen(expl);
-            sum.len_note = error ? (uint32_t)strlen(error) : 0;
-            sum.len_stdout = (uint32_t)lo;
-            sum.len_stderr = (uint32_t)le;
-            sum.len_refout = (uint32_t)lr;
-            send_report(c->fd, &sum, exec__shared->threads, sched, expl, error ? error : "", to, te, tr);
-            free(sched);
-            free(expl);
-            free(out);
-            free(err);
+            report(c->fd, sl, &oc, finished, exhausted, now_s() - t0, c, ref, nref);
+            free(oc.out);
+            free(oc.err);
             break;
         }
-        free(out);
-        free(err);
+        free(oc.out);
+        free(oc.err);
     }
     /* chanlab symbolizes against this process's maps: stay until it is done. */
     char b;

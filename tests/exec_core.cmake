@@ -26,7 +26,7 @@ if(CHANLAB_CAN_LINK_STATIC)
   target_link_options(exec_core_static_prog PRIVATE -static)
 endif()
 
-foreach(case lock_order replay lock_fixed primitives lost_wakeup verdicts usage)
+foreach(case lock_order replay depth lock_fixed primitives lost_wakeup verdicts usage)
   add_test(NAME exec_core_${case}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/check.sh $<TARGET_FILE:chanlab>
                    ${EXEC_CORE_DIR} ${case})

@@ -36,6 +36,13 @@ replay)
         expect '^DEADLOCK'
     done
     ;;
+depth)
+    # The search is the same however many schedules run at once (CPUs).
+    CHANLAB_EXEC_DEPTH=1 run 1 --schedules 1000 -- "$dir/lock_order"
+    one=$(grep '^replay:' "$out")
+    CHANLAB_EXEC_DEPTH=4 run 1 --schedules 1000 -- "$dir/lock_order"
+    [ "$one" = "$(grep '^replay:' "$out")" ] || fail "depth 1 found '$one', depth 4 another"
+    ;;
 lock_fixed)
     for s in pct random; do
         run 0 --strategy $s --schedules 1000 -- "$dir/lock_fixed"
