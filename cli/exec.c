@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "exec_wire.h"
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +163,26 @@ static Dwfl *dwfl_for(pid_t pid)
     return d;
 }
 
+/* The line of `at` by a scan of the compile units: without .debug_aranges
+ * (clang's default) libdw may not find an address's unit by itself
+ * (runtime/src/symbolize.c does the same). */
+static Dwarf_Line *line_by_cu_scan(Dwfl_Module *m, Dwarf_Addr at)
+{
+    Dwarf_Addr bias;
+    Dwarf *dw = dwfl_module_getdwarf(m, &bias);
+    if (!dw)
+        return NULL;
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    Dwarf_Die cu;
+    while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_haspc(&cu, at - bias) > 0)
+            return dwarf_getsrc_die(&cu, at - bias);
+        off = next;
+    }
+    return NULL;
+}
+
 /* pc (a return address unless exact) → function, file:line, module. */
 static bool symbolize(Dwfl *d, uint64_t pc, bool exact, frame *f)
 {
@@ -180,9 +201,14 @@ static bool symbolize(Dwfl *d, uint64_t pc, bool exact, frame *f)
     if (name)
         snprintf(f->func, sizeof f->func, "%s", name);
     Dwfl_Line *l = dwfl_module_getsrc(m, a);
-    if (l) {
-        int line = 0;
-        const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+    int line = 0;
+    const char *file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+    Dwarf_Line *dl = file || !name ? NULL : line_by_cu_scan(m, a);
+    if (dl) {
+        file = dwarf_linesrc(dl, NULL, NULL);
+        dwarf_lineno(dl, &line);
+    }
+    {
         if (file) {
             const char *s = file;
             if (!strncmp(s, "./", 2))
@@ -417,7 +443,8 @@ static void dump_thread(FILE *out, Dwfl *d, const exec_report *r, const exec_thr
 static void stderr_headline(const char *err, char *buf, size_t n)
 {
     buf[0] = 0;
-    static const char *const marks[] = { "Assertion", "WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer",
+    static const char *const marks[] = { "Assertion", "SUMMARY: ThreadSanitizer:", "WARNING: ThreadSanitizer:",
+                                         "ERROR: AddressSanitizer",
                                          "runtime error:", "ERROR: LeakSanitizer" };
     for (size_t k = 0; k < sizeof marks / sizeof *marks; k++) {
         const char *p = strstr(err, marks[k]);
@@ -453,7 +480,7 @@ static char *message(Dwfl *d, const exec_report *r, const char *strategy, uint64
         else
             fprintf(m, "no bug in %u schedule%s (%s, seed %" PRIu64 ")", s->schedules_run,
                     s->schedules_run == 1 ? "" : "s", strategy, seed);
-    } else if (v == HARNESS_DEADLOCK || v == HARNESS_LEAK) {
+    } else if ((v == HARNESS_DEADLOCK && s->ending == EXEC_END_DEADLOCK) || v == HARNESS_LEAK) {
         unsigned n = 0;
         for (uint32_t i = 0; i < s->nthreads; i++)
             n += r->threads[i].state != EXEC_T_RUNNING;
@@ -484,7 +511,7 @@ static char *message(Dwfl *d, const exec_report *r, const char *strategy, uint64
             fprintf(m, "%s ran %s without a scheduling point (spinning, or blocked outside pthreads)",
                     name, s->ending == EXEC_END_TIMEOUT ? "past the schedule's timeout" : "past the spin bound");
         }
-    } else if (v == HARNESS_CRASH || v == HARNESS_RACE) {
+    } else if (v == HARNESS_CRASH || v == HARNESS_RACE || v == HARNESS_DEADLOCK) {   /* a sanitizer's report */
         char head[512];
         stderr_headline(r->err, head, sizeof head);
         if (WIFSIGNALED(s->status))
@@ -870,6 +897,12 @@ int cmd_exec(int argc, char **argv)
         char *ld = malloc(strlen(lib) + (pre ? strlen(pre) : 0) + 2);
         sprintf(ld, "%s%s%s", lib, pre && *pre ? ":" : "", pre && *pre ? pre : "");
         setenv("LD_PRELOAD", ld, 1);
+        /* gcc's ASan is a shared library, and ours is loaded before it:
+         * its check that it comes first would stop the program. */
+        const char *asan = getenv("ASAN_OPTIONS");
+        char *ao = malloc((asan ? strlen(asan) : 0) + 40);
+        sprintf(ao, "%s%sverify_asan_link_order=0", asan ? asan : "", asan && *asan ? ":" : "");
+        setenv("ASAN_OPTIONS", ao, 1);
         personality(ADDR_NO_RANDOMIZE);
         execv(path, o.prog);
         fprintf(stderr, "chanlab exec: cannot run '%s': %s\n", path, strerror(errno));

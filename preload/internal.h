@@ -95,6 +95,7 @@ typedef struct exec_xthread {
     bool woke_spuriously;            /* its last condition wait returned without a signal */
     /* life */
     void *(*fn)(void *);
+    void *name_fn;                   /* shown as its start routine, if not fn */
     void *arg, *retval;
     uint32_t creator;
     uintptr_t created_at;
@@ -128,7 +129,14 @@ exec_xthread *exec__thread_by_id(uint32_t id);
 exec_xthread *exec__thread_by_handle(pthread_t t);
 
 /* Thread lifecycle (sched.c), called from the interposers. */
-int exec__create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, uintptr_t caller);
+/* name: the routine the thread is named after, when fn is a sanitizer's. */
+int exec__create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, uintptr_t caller,
+                 void *name);
+/* The same behind a sanitizer's start routine `start` (arg its parameter
+ * block), which calls *callback(*param) once it has set the thread up: the
+ * program's routine there is replaced by the trampoline. */
+int exec__create_tsan(pthread_t *t, const pthread_attr_t *attr, void *(*start)(void *), void *arg,
+                      void *(**callback)(void *), void **param, uintptr_t caller);
 int exec__join(pthread_t t, void **ret);
 int exec__detach(pthread_t t);
 __attribute__((noreturn)) void exec__thread_exit(void *ret);

@@ -269,9 +269,14 @@ void exec__lib_bounds(void)
 
 uint32_t exec__backtrace(uintptr_t *pcs, uint32_t max)
 {
+    /* glibc's own backtrace: a sanitizer's interceptor in front of it
+     * would add its frame. */
+    static int (*libc_backtrace)(void **, int);
+    if (!libc_backtrace)
+        libc_backtrace = (int (*)(void **, int))dlsym(RTLD_NEXT, "backtrace");
     void *raw[EXEC_MAX_PCS + 16];
     quiet++;
-    int n = backtrace(raw, EXEC_MAX_PCS + 16);
+    int n = libc_backtrace ? libc_backtrace(raw, EXEC_MAX_PCS + 16) : 0;
     quiet--;
     int i = 0;
     while (i < n && (uintptr_t)raw[i] >= lib_lo && (uintptr_t)raw[i] < lib_hi)
@@ -308,7 +313,7 @@ void exec__record_threads(bool capture)
         r->wait = t->state == EXEC_T_BLOCKED ? t->wait : EXEC_W_NONE;
         r->object = (uintptr_t)t->object;
         r->creator = t->creator;
-        r->start_fn = (uintptr_t)t->fn;
+        r->start_fn = (uintptr_t)(t->name_fn ? t->name_fn : (void *)t->fn);
         r->created_at = t->created_at;
         r->detached = t->detached;
         r->deadline_ns = t->deadline;
@@ -355,12 +360,34 @@ static void *trampoline(void *p)
     return ret;
 }
 
-int exec__create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, uintptr_t caller)
+/* The record of a thread about to be made (not yet counted). */
+static exec_xthread *new_thread(void *(*fn)(void *), void *arg, const pthread_attr_t *attr, uintptr_t caller);
+
+int exec__create_tsan(pthread_t *t, const pthread_attr_t *attr, void *(*start)(void *), void *arg,
+                      void *(**callback)(void *), void **param, uintptr_t caller)
+{
+    exec__point_at("pthread_create");
+    exec_xthread *x = new_thread(*callback, *param, attr, caller);
+    if (!x)
+        return EAGAIN;
+    *callback = trampoline;
+    *param = x;
+    nthreads++;
+    int rc = exec__real.create(t, attr, start, arg);
+    if (rc != 0) {
+        nthreads--;
+        return rc;
+    }
+    x->self = *t;
+    exec__spawned(x->id);
+    return 0;
+}
+
+static exec_xthread *new_thread(void *(*fn)(void *), void *arg, const pthread_attr_t *attr, uintptr_t caller)
 {
     exec_xthread *me = me_tls;
-    exec__point_at("pthread_create");
     if (nthreads >= EXEC_MAX_THREADS)
-        return EAGAIN;
+        return NULL;
     exec_xthread *x = &threads[nthreads + 1];
     memset(x, 0, sizeof *x);
     x->id = nthreads + 1;
@@ -374,6 +401,17 @@ int exec__create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), 
     if (attr)
         pthread_attr_getdetachstate(attr, &ds);
     x->detached = ds == PTHREAD_CREATE_DETACHED;
+    return x;
+}
+
+int exec__create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, uintptr_t caller,
+                 void *name)
+{
+    exec__point_at("pthread_create");
+    exec_xthread *x = new_thread(fn, arg, attr, caller);
+    if (!x)
+        return EAGAIN;
+    x->name_fn = name;
     nthreads++;
     int rc = exec__real.create(t, attr, trampoline, x);
     if (rc != 0) {

@@ -67,6 +67,7 @@ exec_shared *exec__shared;
 static harness_decision *shared_dec;   /* the decision record of the run (slot) in this child */
 static size_t shared_cap;
 static harness_strategy_state st;
+static pid_t (*server_fork)(void);
 
 #define SIG_SPIN (SIGRTMAX - 3)
 
@@ -98,12 +99,15 @@ void exec__resolve(void)
     R(sleep, "sleep"); R(usleep, "usleep");
     R(exit_process, "exit");
     R(libc_start_main, "__libc_start_main");
-    /* fork: the first in the global scope that is not ours (a sanitizer's). */
+    /* fork: our interposer's is libc's (a sanitizer's fork interceptor in
+     * front of us calls it as its REAL fork); the server's own is the first
+     * in the global scope that is not ours (that interceptor, if any). */
+    R(fork, "fork");
     void *f = dlsym(RTLD_DEFAULT, "fork");
     Dl_info a, b;
     if (!f || (dladdr(f, &a) && dladdr((void *)exec__resolve, &b) && a.dli_fbase == b.dli_fbase))
-        f = dlsym(RTLD_NEXT, "fork");
-    exec__real.fork = (pid_t (*)(void))f;
+        f = (void *)exec__real.fork;
+    server_fork = (pid_t (*)(void))f;
     R(mutex_lock, "pthread_mutex_lock");   /* last: the "resolved" flag */
 }
 
@@ -411,6 +415,10 @@ static uint32_t judge(const exec_shared *sh, uint32_t ending, int status, const 
         return HARNESS_DEADLOCK;
     if (ending == EXEC_END_STEPS || ending == EXEC_END_SPIN || ending == EXEC_END_TIMEOUT)
         return HARNESS_HANG;
+    /* TSan's lock-order report is a deadlock waiting to happen; its other
+     * reports (data races above all) are races. */
+    if (strstr(err, "WARNING: ThreadSanitizer: lock-order-inversion"))
+        return HARNESS_DEADLOCK;
     if (strstr(err, "WARNING: ThreadSanitizer:"))
         return HARNESS_RACE;
     if (strstr(err, "ERROR: AddressSanitizer") || strstr(err, "ERROR: LeakSanitizer") ||
@@ -502,7 +510,7 @@ static bool start(exec_slot *sl, unsigned run, int wire)
     exec__shared = sl->shared;
     shared_dec = sl->dec;
     fflush(NULL);
-    sl->pid = exec__real.fork();
+    sl->pid = server_fork();
     if (sl->pid == 0) {
         close(wire);
         child_setup(sl->outfd, sl->errfd, run);
@@ -619,7 +627,9 @@ static void serve(exec_config *c)
     harness__strategy_init(&st, &o);
     const char *perr = c->replay ? harness__schedule_parse(c->replay, &st) : NULL;
     shared_cap = (size_t)(4 * (c->max_steps ? c->max_steps : 1000000) + 4096);
-    exec_slot slots[SLOTS];
+    /* Static, like everything the server allocates before a fork: the
+     * child's LeakSanitizer (an ASan build) then finds it referenced. */
+    static exec_slot slots[SLOTS];
     unsigned depth = 1;
     if (!c->replay && c->strategy != HARNESS_EXHAUSTIVE) {
         /* Two runs per CPU (each child pinned to one, pin()): while one
@@ -650,7 +660,7 @@ static void serve(exec_config *c)
     }
     double t0 = now_s();
     unsigned runs = c->replay ? 1 : c->schedules;
-    char *ref = NULL;
+    static char *ref;
     size_t nref = 0;
     uint64_t refhash = 0;
     bool have_ref = false;

@@ -653,12 +653,88 @@ EXEC_API int sched_yield(void)
 
 /* --------------------------------------------------------------- Threads */
 
+/* A sanitizer's runtime stands in front of us when the program's
+ * pthread_create is not ours (clang links the runtime into the executable;
+ * gcc's shared libtsan/libasan come after a preloaded library, and then the
+ * program calls us first and we call them). */
+static bool front(void)
+{
+    static int in_front = -1;
+    if (in_front < 0) {
+        Dl_info a, b;
+        void *f = dlsym(RTLD_DEFAULT, "pthread_create");
+        in_front = f && dladdr(f, &a) && dladdr((void *)front, &b) && a.dli_fbase != b.dli_fbase;
+    }
+    return in_front;
+}
+
+static bool tsan_present(void)
+{
+    static int tsan = -1;
+    if (tsan < 0)
+        tsan = front() && dlsym(RTLD_DEFAULT, "__tsan_init") != NULL;
+    return tsan;
+}
+
+static bool asan_present(void)
+{
+    static int asan = -1;
+    if (asan < 0)
+        asan = front() && dlsym(RTLD_DEFAULT, "__asan_init") != NULL;
+    return asan;
+}
+
+/* Is `pc` in a sanitizer's pthread_create interceptor, in front of us? */
+static bool in_interceptor(uintptr_t pc)
+{
+    Dl_info di;
+    return (tsan_present() || asan_present()) && dladdr((void *)pc, &di) && di.dli_sname &&
+           (!strcmp(di.dli_sname, "__interceptor_pthread_create") || !strcmp(di.dli_sname, "pthread_create"));
+}
+
+/* The program's call site: the first frame past the interceptor. */
+static uintptr_t past_interceptor(uintptr_t caller)
+{
+    uintptr_t pcs[6];
+    uint32_t n = exec__backtrace(pcs, 6);
+    for (uint32_t i = 0; i + 1 < n; i++)
+        if (in_interceptor(pcs[i]))
+            return pcs[i + 1];
+    return caller;
+}
+
+/* TSan's pthread_create waits until the new thread has run TSan's start
+ * function (its ThreadStart) before it returns; a new thread that waited for
+ * the baton before that would never let it return. So for TSan's start
+ * function the thread goes through it first: the program's routine in TSan's
+ * ThreadParam (its first two fields, callback and param, in every LLVM since
+ * 3.x) is swapped for our trampoline, which then waits for the baton before
+ * the program's code runs. */
+typedef struct {
+    void *(*callback)(void *);
+    void *param;
+} tsan_thread_param;
+
 EXEC_API int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     exec__resolve();
     if (!exec__me())
         return exec__real.create(t, attr, fn, arg);
-    return exec__create(t, attr, fn, arg, (uintptr_t)__builtin_return_address(0));
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
+    bool intercepted = in_interceptor(caller);
+    if (intercepted && tsan_present()) {
+        tsan_thread_param *p = arg;
+        return exec__create_tsan(t, attr, fn, arg, &p->callback, &p->param, past_interceptor(caller));
+    }
+    /* With a sanitizer in front, a program's thread comes through its
+     * interceptor; any other is the sanitizer's own (TSan's background
+     * thread, started in each child): it runs free, outside the schedule. */
+    if (!intercepted && (tsan_present() || asan_present()))
+        return exec__real.create(t, attr, fn, arg);
+    /* ASan's start routine runs the program's, which its AsanThread holds
+     * after its context pointer (LLVM 14): only for the thread's name. */
+    void *name = intercepted ? ((void **)arg)[1] : NULL;
+    return exec__create(t, attr, fn, arg, intercepted ? past_interceptor(caller) : caller, name);
 }
 
 EXEC_API int pthread_join(pthread_t t, void **ret)

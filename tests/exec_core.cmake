@@ -10,11 +10,46 @@ foreach(p IN LISTS EXEC_CORE_PROGRAMS)
   set_target_properties(exec_core_${p} PROPERTIES OUTPUT_NAME ${p}
                         RUNTIME_OUTPUT_DIRECTORY ${EXEC_CORE_DIR})
   target_link_libraries(exec_core_${p} PRIVATE Threads::Threads)
-  # Plain programs: the warnings of the project apply, nothing else of it.
-  target_compile_options(exec_core_${p} PRIVATE -Wno-missing-prototypes -UNDEBUG)
+  # Plain programs: the warnings of the project apply, nothing else of it
+  # (no sanitizer, whatever the preset: the sanitizer builds are below).
+  target_compile_options(exec_core_${p} PRIVATE -Wno-missing-prototypes -UNDEBUG -fno-sanitize=all)
+  target_link_options(exec_core_${p} PRIVATE -fno-sanitize=all)
+endforeach()
+
+# The same programs built with a sanitizer, as a user would (cc
+# -fsanitize=...): TSan's races are RACE, ASan builds run under the scheduler.
+include(CheckCSourceCompiles)
+set(EXEC_CORE_SANITIZED)
+foreach(san thread address)
+  set(CMAKE_REQUIRED_FLAGS -fsanitize=${san})
+  set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=${san})
+  check_c_source_compiles("int main(void){return 0;}" CHANLAB_CC_SANITIZE_${san})
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+endforeach()
+set(EXEC_CORE_TSAN_PROGRAMS verdicts lock_fixed lost_wakeup)
+set(EXEC_CORE_ASAN_PROGRAMS lock_order primitives)
+foreach(san tsan asan)
+  if(san STREQUAL tsan)
+    set(flag thread)
+  else()
+    set(flag address)
+  endif()
+  if(NOT CHANLAB_CC_SANITIZE_${flag})
+    continue()
+  endif()
+  string(TOUPPER ${san} SAN)
+  foreach(p IN LISTS EXEC_CORE_${SAN}_PROGRAMS)
+    add_executable(exec_core_${p}_${san} ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/${p}.c)
+    set_target_properties(exec_core_${p}_${san} PROPERTIES OUTPUT_NAME ${p}_${san}
+                          RUNTIME_OUTPUT_DIRECTORY ${EXEC_CORE_DIR})
+    target_link_libraries(exec_core_${p}_${san} PRIVATE Threads::Threads)
+    target_compile_options(exec_core_${p}_${san} PRIVATE -Wno-missing-prototypes -UNDEBUG -fsanitize=${flag})
+    target_link_options(exec_core_${p}_${san} PRIVATE -fsanitize=${flag})
+  endforeach()
+  list(APPEND EXEC_CORE_SANITIZED ${san})
 endforeach()
 # A statically linked program, which exec refuses (if the toolchain can link one).
-include(CheckCSourceCompiles)
 set(CMAKE_REQUIRED_LINK_OPTIONS -static)
 check_c_source_compiles("int main(void){return 0;}" CHANLAB_CAN_LINK_STATIC)
 unset(CMAKE_REQUIRED_LINK_OPTIONS)
@@ -23,10 +58,11 @@ if(CHANLAB_CAN_LINK_STATIC)
   set_target_properties(exec_core_static_prog PROPERTIES OUTPUT_NAME static_prog
                         RUNTIME_OUTPUT_DIRECTORY ${EXEC_CORE_DIR})
   target_link_libraries(exec_core_static_prog PRIVATE Threads::Threads)
-  target_link_options(exec_core_static_prog PRIVATE -static)
+  target_compile_options(exec_core_static_prog PRIVATE -fno-sanitize=all)
+  target_link_options(exec_core_static_prog PRIVATE -static -fno-sanitize=all)
 endif()
 
-foreach(case lock_order replay depth lock_fixed primitives lost_wakeup verdicts usage)
+foreach(case lock_order replay depth lock_fixed primitives lost_wakeup verdicts usage ${EXEC_CORE_SANITIZED})
   add_test(NAME exec_core_${case}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/check.sh $<TARGET_FILE:chanlab>
                    ${EXEC_CORE_DIR} ${case})

@@ -77,6 +77,24 @@ verdicts)
     run 1 --schedules 1000 -- "$dir/verdicts" order
     expect '^NONDETERMINISTIC: the output of schedule [0-9]+ differs'
     ;;
+tsan)
+    # A -fsanitize=thread build: TSan's data race is RACE with its report;
+    # the correct program has none under any schedule (the scheduler's
+    # hand-offs order nothing TSan can see); a lost wake-up stays a DEADLOCK.
+    run 1 --schedules 100 -- "$dir/verdicts_tsan" race
+    expect '^RACE: SUMMARY: ThreadSanitizer: data race .*verdicts.c:[0-9]+'
+    expect '^WARNING: ThreadSanitizer: data race'
+    run 0 --schedules 300 -- "$dir/lock_fixed_tsan"
+    expect '^PASS'
+    run 1 --schedules 300 -- "$dir/lost_wakeup_tsan"
+    expect '^DEADLOCK: .*thread 2 \(waiter\) in pthread_cond_wait'
+    ;;
+asan)
+    run 1 --schedules 1000 -- "$dir/lock_order_asan"
+    expect '^DEADLOCK: .*thread 2 \(ab\) in pthread_mutex_lock mutex 0x[0-9a-f]+.*\(locked by thread 3\)'
+    expect '^    ab at .*lock_order.c:[0-9]+'
+    run 0 --schedules 300 -- "$dir/primitives_asan"
+    ;;
 usage)
     for args in "" "--strategy bogus -- $dir/lock_order" "--schedules 0 -- true" "--timeout x -- true" \
                 "-- /nonexistent/program" "--replay nope -- true" "--frobnicate -- true"; do
