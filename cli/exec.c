@@ -108,8 +108,8 @@ static bool inspect(const char *path, program_facts *f)
     return true;
 }
 
-/* libchanlab_exec.so: $CHANLAB_EXEC_LIB, beside an installed chanlab
- * (../lib), or in the build tree (../preload). */
+/* libchanlab_exec.so: $CHANLAB_EXEC_LIB, where an install puts it
+ * (BINDIR/../LIBDIR), or in the build tree (cli/../preload). */
 static char *find_library(void)
 {
     const char *env = getenv("CHANLAB_EXEC_LIB");
@@ -124,7 +124,10 @@ static char *find_library(void)
     if (!slash)
         return NULL;
     *slash = 0;
-    static const char *const rel[] = { "/../lib/libchanlab_exec.so", "/../lib64/libchanlab_exec.so",
+#ifndef CHANLAB_EXEC_LIBDIR
+#define CHANLAB_EXEC_LIBDIR "lib"
+#endif
+    static const char *const rel[] = { "/../" CHANLAB_EXEC_LIBDIR "/libchanlab_exec.so",
                                        "/../preload/libchanlab_exec.so" };
     for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
         char buf[PATH_MAX + 64];

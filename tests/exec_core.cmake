@@ -4,7 +4,7 @@
 # command line. Label `exec`. (tests/exec/ is the suite of buggy/fixed
 # programs written against the same command line.)
 set(EXEC_CORE_DIR ${CMAKE_CURRENT_BINARY_DIR}/exec_core)
-set(EXEC_CORE_PROGRAMS lock_order lock_fixed primitives lost_wakeup verdicts)
+set(EXEC_CORE_PROGRAMS lock_order lock_fixed primitives lost_wakeup verdicts forks)
 foreach(p IN LISTS EXEC_CORE_PROGRAMS)
   add_executable(exec_core_${p} ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/${p}.c)
   set_target_properties(exec_core_${p} PROPERTIES OUTPUT_NAME ${p}
@@ -49,6 +49,15 @@ foreach(san tsan asan)
   endforeach()
   list(APPEND EXEC_CORE_SANITIZED ${san})
 endforeach()
+# lost_wakeup's fix (a predicate loop), small enough to exhaust.
+add_executable(exec_core_lost_wakeup_fixed ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/lost_wakeup.c)
+set_target_properties(exec_core_lost_wakeup_fixed PROPERTIES OUTPUT_NAME lost_wakeup_fixed
+                      RUNTIME_OUTPUT_DIRECTORY ${EXEC_CORE_DIR})
+target_link_libraries(exec_core_lost_wakeup_fixed PRIVATE Threads::Threads)
+target_compile_definitions(exec_core_lost_wakeup_fixed PRIVATE FIXED)
+target_compile_options(exec_core_lost_wakeup_fixed PRIVATE -fno-sanitize=all)
+target_link_options(exec_core_lost_wakeup_fixed PRIVATE -fno-sanitize=all)
+
 # A statically linked program, which exec refuses (if the toolchain can link one).
 set(CMAKE_REQUIRED_LINK_OPTIONS -static)
 check_c_source_compiles("int main(void){return 0;}" CHANLAB_CAN_LINK_STATIC)
@@ -62,7 +71,8 @@ if(CHANLAB_CAN_LINK_STATIC)
   target_link_options(exec_core_static_prog PRIVATE -static -fno-sanitize=all)
 endif()
 
-foreach(case lock_order replay depth lock_fixed primitives lost_wakeup verdicts usage ${EXEC_CORE_SANITIZED})
+foreach(case lock_order replay depth lock_fixed primitives lost_wakeup verdicts free json usage
+             ${EXEC_CORE_SANITIZED})
   add_test(NAME exec_core_${case}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/check.sh $<TARGET_FILE:chanlab>
                    ${EXEC_CORE_DIR} ${case})

@@ -77,6 +77,25 @@ verdicts)
     run 1 --schedules 1000 -- "$dir/verdicts" order
     expect '^NONDETERMINISTIC: the output of schedule [0-9]+ differs'
     ;;
+free)
+    run 0 --schedules 5 -- "$dir/forks"
+    expect '^PASS: no bug in the free runs'
+    expect '^note: free mode: the program calls fork'
+    ;;
+json)
+    run 1 --json --schedules 1000 -- "$dir/lock_order"
+    python3 - "$out" <<'PY' || fail "JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verdict"] == "DEADLOCK" and d["mode"] == "controlled", d
+assert d["schedule"].startswith("v1:pct:") and d["decisions"].startswith("v1:x:"), d
+assert "locked by thread" in d["message"] and "created by main" in d["dump"], d
+assert d["schedules_run"] >= 1 and d["exhausted"] is False and d["output"] == "", d
+assert [t["id"] for t in d["threads"]] == [1, 2, 3], d
+PY
+    run 0 --json --strategy exhaustive --schedules 100000 -- "$dir/lost_wakeup_fixed"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"]=="PASS" and d["exhausted"] is True, d' "$out" || fail "not exhausted"
+    ;;
 tsan)
     # A -fsanitize=thread build: TSan's data race is RACE with its report;
     # the correct program has none under any schedule (the scheduler's
