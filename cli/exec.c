@@ -287,12 +287,17 @@ static char *read_text(int fd, uint32_t n, bool *ok)
     return s;
 }
 
-static bool read_report(int fd, exec_report *r)
+static bool read_report(int fd, exec_report *r, bool *mismatch)
 {
     exec_hello h;
     memset(r, 0, sizeof *r);
-    if (!read_full(fd, &h, sizeof h) || h.magic != EXEC_WIRE_MAGIC)
+    *mismatch = false;
+    if (!read_full(fd, &h, sizeof h))
         return false;
+    if (h.magic != EXEC_WIRE_MAGIC) {
+        *mismatch = true;
+        return false;
+    }
     r->server = h.pid;
     if (!read_full(fd, &r->sum, sizeof r->sum) || r->sum.magic != EXEC_WIRE_MAGIC ||
         r->sum.nthreads > 4096)
@@ -348,15 +353,18 @@ static const exec_thread *thread_of(const exec_report *r, uint32_t id)
 /* "thread 2 (worker)": the start routine's name. */
 static void thread_name(char *buf, size_t n, Dwfl *d, const exec_thread *t)
 {
+    char label[40] = "";
+    if (t->name[0])
+        snprintf(label, sizeof label, " \"%.15s\"", t->name);
     if (t->id == 1) {
-        snprintf(buf, n, "thread 1 (main)");
+        snprintf(buf, n, "thread 1%s (main)", label);
         return;
     }
     frame f;
     if (t->start_fn && symbolize(d, t->start_fn, true, &f))
-        snprintf(buf, n, "thread %u (%s)", t->id, f.func);
+        snprintf(buf, n, "thread %u%s (%s)", t->id, label, f.func);
     else
-        snprintf(buf, n, "thread %u", t->id);
+        snprintf(buf, n, "thread %u%s", t->id, label);
 }
 
 /* What a thread waits for: "pthread_mutex_lock mutex 0x… <name> (locked by thread 2)". */
@@ -913,16 +921,21 @@ int cmd_exec(int argc, char **argv)
     }
     close(sv[1]);
     exec_report r;
-    bool ok = pid > 0 && read_report(sv[0], &r);
+    bool mismatch = false;
+    bool ok = pid > 0 && read_report(sv[0], &r, &mismatch);
     int rc;
     if (!ok) {
         close(sv[0]);
         int status = 0;
         if (pid > 0)
             waitpid(pid, &status, 0);
-        fprintf(stderr, "chanlab exec: '%s' ran without the scheduler (it never reached glibc's "
-                        "__libc_start_main with libchanlab_exec.so preloaded); nothing was checked\n",
-                o.prog[0]);
+        if (mismatch)
+            fprintf(stderr, "chanlab exec: %s is not the one this chanlab was built with (rebuild or "
+                            "reinstall both)\n", lib);
+        else
+            fprintf(stderr, "chanlab exec: '%s' ran without the scheduler (it never reached glibc's "
+                            "__libc_start_main with libchanlab_exec.so preloaded); nothing was checked\n",
+                    o.prog[0]);
         rc = 2;
     } else if (r.sum.ending == EXEC_END_ERROR) {
         fprintf(stderr, "chanlab exec: %s\n", r.note[0] ? r.note : "the run failed");

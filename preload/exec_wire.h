@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define EXEC_WIRE_MAGIC 0x63686c6578656301ull   /* "chlexec" 01 */
+#define EXEC_WIRE_MAGIC 0x63686c6578656302ull   /* "chlexec" 02 */
 #define EXEC_MAX_PCS 48
 
 /* What a thread is doing when the record is taken. */
@@ -79,6 +79,7 @@ typedef struct {
     int64_t value;         /* a semaphore's value, a barrier's count, a join's target id */
     int64_t deadline_ns;   /* virtual deadline of a timed wait, or -1 */
     char call[40];         /* "pthread_mutex_lock" */
+    char name[16];         /* pthread_setname_np's name, or empty */
     uint64_t pcs[EXEC_MAX_PCS];
 } exec_thread;
 

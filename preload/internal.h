@@ -96,6 +96,7 @@ typedef struct exec_xthread {
     /* life */
     void *(*fn)(void *);
     void *name_fn;                   /* shown as its start routine, if not fn */
+    char name[16];                   /* pthread_setname_np's, or empty */
     void *arg, *retval;
     uint32_t creator;
     uintptr_t created_at;

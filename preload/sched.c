@@ -318,6 +318,7 @@ void exec__record_threads(bool capture)
         r->detached = t->detached;
         r->deadline_ns = t->deadline;
         snprintf(r->call, sizeof r->call, "%s", t->call ? t->call : "");
+        memcpy(r->name, t->name, sizeof r->name);
         r->npcs = t->npcs;
         memcpy(r->pcs, t->pcs, t->npcs * sizeof *t->pcs);
         if (r->wait == EXEC_W_JOIN)

@@ -20,9 +20,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
-enum { OBJ_FREE, OBJ_MUTEX, OBJ_COND, OBJ_RWLOCK, OBJ_SEM, OBJ_BARRIER, OBJ_ONCE, OBJ_SPIN };
+enum { OBJ_FREE, OBJ_MUTEX, OBJ_COND, OBJ_RWLOCK, OBJ_SEM, OBJ_BARRIER, OBJ_ONCE, OBJ_SPIN,
+       OBJ_GONE /* destroyed: the next use starts afresh (the slot keeps its probe chain) */ };
 
 typedef struct {
     const void *addr;
@@ -246,6 +248,32 @@ EXEC_API int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a
     return rc;
 }
 
+/* Destroying an object forgets its model: memory reused for another object
+ * (which a static initializer sets up without a call) starts unlocked. */
+static void forget(const void *addr)
+{
+    exec_obj *o = find(addr);
+    if (o)
+        o->kind = OBJ_GONE;
+}
+
+#define DESTROY(name, type)                                          \
+    EXEC_API int name(type *x)                                       \
+    {                                                                \
+        exec__resolve();                                             \
+        static int (*real)(type *);                                  \
+        if (!real)                                                   \
+            real = (int (*)(type *))dlsym(RTLD_NEXT, #name);         \
+        int rc = real(x);                                            \
+        if (rc == 0 && exec__me())                                   \
+            forget((const void *)x);                                 \
+        return rc;                                                   \
+    }
+DESTROY(pthread_mutex_destroy, pthread_mutex_t)
+DESTROY(pthread_rwlock_destroy, pthread_rwlock_t)
+DESTROY(pthread_barrier_destroy, pthread_barrier_t)
+DESTROY(sem_destroy, sem_t)
+
 /* ---------------------------------------------------- Condition variables */
 
 EXEC_API int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
@@ -310,6 +338,21 @@ EXEC_API int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clock
         return real(c, m, clock, abstime);
     }
     return cond_wait(c, m, "pthread_cond_clockwait", exec__deadline(clock, abstime));
+}
+
+EXEC_API int pthread_cond_destroy(pthread_cond_t *c)
+{
+    exec__resolve();
+    static int (*real)(pthread_cond_t *);
+    if (!real)
+        real = (int (*)(pthread_cond_t *))dlvsym(RTLD_NEXT, "pthread_cond_destroy", "GLIBC_2.3.2");
+    if (exec__me()) {
+        exec_xthread *w[1];
+        if (exec__waiters(EXEC_W_COND, c, w, 1))
+            return EBUSY;
+        forget(c);
+    }
+    return real(c);   /* never waited on for real: it returns at once */
 }
 
 EXEC_API int pthread_cond_signal(pthread_cond_t *c)
@@ -735,6 +778,20 @@ EXEC_API int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn
      * after its context pointer (LLVM 14): only for the thread's name. */
     void *name = intercepted ? ((void **)arg)[1] : NULL;
     return exec__create(t, attr, fn, arg, intercepted ? past_interceptor(caller) : caller, name);
+}
+
+/* A thread's name (prctl's 15 characters) is shown in dumps. */
+EXEC_API int pthread_setname_np(pthread_t t, const char *name)
+{
+    exec__resolve();
+    static int (*real)(pthread_t, const char *);
+    if (!real)
+        real = (int (*)(pthread_t, const char *))dlsym(RTLD_NEXT, "pthread_setname_np");
+    int rc = real(t, name);
+    exec_xthread *x = exec__me() && rc == 0 ? exec__thread_by_handle(t) : NULL;
+    if (x)
+        snprintf(x->name, sizeof x->name, "%s", name);
+    return rc;
 }
 
 EXEC_API int pthread_join(pthread_t t, void **ret)

@@ -18,7 +18,7 @@ lock_order)
     run 1 --strategy pct --schedules 1000 -- "$dir/lock_order"
     expect '^DEADLOCK: every thread is blocked'
     expect 'thread 2 \(ab\) in pthread_mutex_lock mutex 0x[0-9a-f]+ <b> \(locked by thread 3\)'
-    expect 'thread 3 \(ba\) in pthread_mutex_lock mutex 0x[0-9a-f]+ <a> \(locked by thread 2\)'
+    expect 'thread 3 "second" \(ba\) in pthread_mutex_lock mutex 0x[0-9a-f]+ <a> \(locked by thread 2\)'
     expect '^    ab at .*lock_order.c:[0-9]+'
     expect '^created by main at .*lock_order.c:[0-9]+ in thread 1'
     ;;

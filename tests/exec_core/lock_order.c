@@ -1,5 +1,8 @@
 /* lock_order.c — two threads take two mutexes in opposite orders (AB/BA):
  * DEADLOCK under some schedules. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* pthread_setname_np */
+#endif
 #include <pthread.h>
 #include <stdio.h>
 
@@ -33,6 +36,7 @@ int main(void)
     pthread_t t1, t2;
     pthread_create(&t1, NULL, ab, NULL);
     pthread_create(&t2, NULL, ba, NULL);
+    pthread_setname_np(t2, "second");
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
     printf("%d\n", counter);
