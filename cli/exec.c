@@ -864,6 +864,8 @@ int cmd_exec(int argc, char **argv)
 {
     exec_options o;
     parse_exec_args(argc, argv, &o);
+    if (cli_check_only)   /* the command-line fuzzer: arguments only, no file looked at */
+        return 0;
     char *path = find_program(o.prog[0]);
     if (!path)
         usage_error("no program '%s' (not found, or not executable)", o.prog[0]);
@@ -874,10 +876,6 @@ int cmd_exec(int argc, char **argv)
     if (!facts.dynamic)
         usage_error("'%s' is statically linked: the scheduler comes in as an LD_PRELOAD library, which "
                     "a static program never loads (rebuild it without -static)", o.prog[0]);
-    if (cli_check_only) {
-        free(path);
-        return 0;
-    }
     if (facts.free_reason[0]) {
         int rc = run_free(&o, path, facts.free_reason);
         free(path);
