@@ -316,10 +316,25 @@ static double now_s(void)
 /* Waits for the child; a child past the spin or wall bound gets its running
  * thread's stack taken and is killed. Returns the ending the server saw
  * (EXIT unless it killed the child). */
+/* The CPU time the child has used, in seconds (wall time if unreadable). */
+static double cpu_s(clockid_t cid, bool have)
+{
+    struct timespec t;
+    if (!have || exec__real.clock_gettime(cid, &t) != 0)
+        return now_s();
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The spin bound counts the child's CPU time since its last scheduling
+ * point, not wall time: on a loaded machine a child that is merely not
+ * scheduled is not spinning. (A thread blocked outside pthreads uses no CPU:
+ * the wall-clock timeout catches it.) */
 static uint32_t wait_child(pid_t pid, int *status, const exec_config *c)
 {
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    double start = now_s(), last_change = start;
+    clockid_t cid;
+    bool have_cpu = clock_getcpuclockid(pid, &cid) == 0;
+    double start = now_s(), last_change = cpu_s(cid, have_cpu);
     uint64_t last_steps = 0;
     for (;;) {
         if (pfd >= 0) {
@@ -335,13 +350,13 @@ static uint32_t wait_child(pid_t pid, int *status, const exec_config *c)
                 close(pfd);
             return EXEC_END_EXIT;
         }
-        double t = now_s();
+        double t = now_s(), cpu = cpu_s(cid, have_cpu);
         uint64_t s = atomic_load(&exec__shared->steps);
         if (s != last_steps) {
             last_steps = s;
-            last_change = t;
+            last_change = cpu;
         }
-        bool spin = c->spin_ms > 0 && (t - last_change) * 1000 > (double)c->spin_ms;
+        bool spin = c->spin_ms > 0 && (cpu - last_change) * 1000 > (double)c->spin_ms;
         bool wall = c->timeout_ms > 0 && (t - start) * 1000 > (double)c->timeout_ms;
         if (spin || wall) {
             pid_t tid = atomic_load(&exec__shared->running_tid);
