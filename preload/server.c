@@ -54,7 +54,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -282,9 +284,28 @@ static void pin(unsigned run)
         }
 }
 
+/* Standard input redirected from a file: every schedule reads it from where
+ * the program found it (its own open file, its own offset), not from where
+ * the schedule before left the shared one. A pipe or a terminal stays shared
+ * (its contents can be read once only). */
+static off_t stdin_start = -1;
+
+static void child_stdin(void)
+{
+    if (stdin_start < 0)
+        return;
+    int fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    lseek(fd, stdin_start, SEEK_SET);
+    dup2(fd, 0);   /* dup2's copy is not close-on-exec */
+    close(fd);
+}
+
 static void child_setup(int out, int err, unsigned run)
 {
     pin(run);
+    child_stdin();
     dup2(out, 1);
     dup2(err, 2);
     close(out);
@@ -671,6 +692,9 @@ static void serve(exec_config *c)
     {   /* glibc's backtrace loads libgcc_s on first use: here, not in a child */
         void *warm[4];
         backtrace(warm, 4);
+        struct stat sb;
+        if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode))
+            stdin_start = lseek(0, 0, SEEK_CUR);
         exec__lib_bounds();
     }
     double t0 = now_s();

@@ -4,7 +4,7 @@
 # command line. Label `exec`. (tests/exec/ is the suite of buggy/fixed
 # programs written against the same command line.)
 set(EXEC_CORE_DIR ${CMAKE_CURRENT_BINARY_DIR}/exec_core)
-set(EXEC_CORE_PROGRAMS lock_order lock_fixed primitives lost_wakeup verdicts forks)
+set(EXEC_CORE_PROGRAMS lock_order lock_fixed primitives lost_wakeup verdicts forks stdin_lines)
 foreach(p IN LISTS EXEC_CORE_PROGRAMS)
   add_executable(exec_core_${p} ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/${p}.c)
   set_target_properties(exec_core_${p} PROPERTIES OUTPUT_NAME ${p}
@@ -71,7 +71,7 @@ if(CHANLAB_CAN_LINK_STATIC)
   target_link_options(exec_core_static_prog PRIVATE -static -fno-sanitize=all)
 endif()
 
-foreach(case lock_order replay depth lock_fixed primitives lost_wakeup verdicts free json usage
+foreach(case lock_order replay depth lock_fixed primitives lost_wakeup verdicts stdin free json usage
              ${EXEC_CORE_SANITIZED})
   add_test(NAME exec_core_${case}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/check.sh $<TARGET_FILE:chanlab>

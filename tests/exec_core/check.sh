@@ -77,6 +77,13 @@ verdicts)
     run 1 --schedules 1000 -- "$dir/verdicts" order
     expect '^NONDETERMINISTIC: the output of schedule [0-9]+ differs'
     ;;
+stdin)
+    seq 100 >"$out.in"
+    timeout 120 "$chanlab" exec --schedules 200 -- "$dir/stdin_lines" <"$out.in" >"$out" 2>&1 ||
+        fail "exit status $?: every schedule must read all 100 lines"
+    expect '^PASS: no bug in 200 schedules'
+    rm -f "$out.in"
+    ;;
 free)
     run 0 --schedules 5 -- "$dir/forks"
     expect '^PASS: no bug in the free runs'
