@@ -27,7 +27,7 @@
 #include <time.h>
 
 #define EXEC_API __attribute__((visibility("default")))
-#define EXEC_MAX_THREADS 1024
+#define EXEC_MAX_THREADS 4096   /* threads made in one run; more ends it with an error */
 
 /* ------------------------------------------------------------------ libc */
 

@@ -387,8 +387,9 @@ int exec__create_tsan(pthread_t *t, const pthread_attr_t *attr, void *(*start)(v
 static exec_xthread *new_thread(void *(*fn)(void *), void *arg, const pthread_attr_t *attr, uintptr_t caller)
 {
     exec_xthread *me = me_tls;
-    if (nthreads >= EXEC_MAX_THREADS)
-        return NULL;
+    if (nthreads >= EXEC_MAX_THREADS)   /* never a silent EAGAIN the program would act on */
+        exec__end_run(EXEC_END_ERROR, "the program made more than 4096 threads in one run, more than "
+                                      "chanlab exec follows");
     exec_xthread *x = &threads[nthreads + 1];
     memset(x, 0, sizeof *x);
     x->id = nthreads + 1;

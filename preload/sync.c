@@ -361,7 +361,7 @@ EXEC_API int pthread_cond_signal(pthread_cond_t *c)
     if (!exec__me())
         return exec__real.cond_signal(c);
     exec__point();
-    exec_xthread *w[EXEC_MAX_THREADS];
+    static exec_xthread *w[EXEC_MAX_THREADS];   /* the baton holder's (not on a small thread stack) */
     unsigned n = exec__waiters(EXEC_W_COND, c, w, EXEC_MAX_THREADS);
     if (n)
         exec__wake(w[exec__choose(n)]);   /* which waiter: a schedule choice */
