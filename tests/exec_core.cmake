@@ -59,10 +59,12 @@ target_compile_options(exec_core_lost_wakeup_fixed PRIVATE -fno-sanitize=all)
 target_link_options(exec_core_lost_wakeup_fixed PRIVATE -fno-sanitize=all)
 
 # A statically linked program, which exec refuses (if the toolchain can link one).
-set(CMAKE_REQUIRED_LINK_OPTIONS -static)
-check_c_source_compiles("int main(void){return 0;}" CHANLAB_CAN_LINK_STATIC)
+set(CMAKE_REQUIRED_FLAGS -fno-sanitize=all)
+set(CMAKE_REQUIRED_LINK_OPTIONS -static -fno-sanitize=all)
+check_c_source_compiles("int main(void){return 0;}" CHANLAB_CAN_LINK_STATIC_PLAIN)
+unset(CMAKE_REQUIRED_FLAGS)
 unset(CMAKE_REQUIRED_LINK_OPTIONS)
-if(CHANLAB_CAN_LINK_STATIC)
+if(CHANLAB_CAN_LINK_STATIC_PLAIN)
   add_executable(exec_core_static_prog ${CMAKE_CURRENT_SOURCE_DIR}/exec_core/lock_fixed.c)
   set_target_properties(exec_core_static_prog PROPERTIES OUTPUT_NAME static_prog
                         RUNTIME_OUTPUT_DIRECTORY ${EXEC_CORE_DIR})
