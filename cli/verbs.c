@@ -35,7 +35,7 @@ static const char *strategy_name(harness_strategy s)
  * preemptions. The decision to run it is made from what was observed (PASS,
  * nothing else seen), never from the verdict the variant expects. A bug it
  * finds becomes the observation (*found, *bug); else *pf says how far it
- * went. Its wall bound is the variant's, at most 30 s: the budget, not the
+ * went. Its wall bound is the variant's, at most 60 s: the budget, not the
  * clock, ends a proof, so that its result is the same on every machine
  * (the wall bound is a last resort, and says so). */
 static void run_proof(const pattern *p, const harness_options *base, report_proof *pf,
@@ -52,8 +52,8 @@ static void run_proof(const pattern *p, const harness_options *base, report_proo
     o.no_reduction = false;
     o.keep_going = false;
     o.replay = NULL;
-    if (o.timeout <= 0 || o.timeout > 30 * CSP_SECOND)
-        o.timeout = 30 * CSP_SECOND;
+    if (o.timeout <= 0 || o.timeout > 60 * CSP_SECOND)
+        o.timeout = 60 * CSP_SECOND;
     *pf = (report_proof){ .kind = REPORT_PROOF_NONE, .budget = budget, .workload = p->proof_workload };
     *bug = false;
     for (int pass = 0; pass < 2; pass++) {
@@ -84,6 +84,7 @@ static void run_proof(const pattern *p, const harness_options *base, report_proo
         }
         pf->kind = REPORT_PROOF_BUDGET;
         pf->preemption_bound = PATTERN_PROOF_PREEMPTIONS;
+        pf->wall = wall;
         if (wall)
             break;
         o.preemption_bound = PATTERN_PROOF_PREEMPTIONS;

@@ -100,7 +100,8 @@ static void put_result(FILE *out, const report *r, const report_observation *o)
             fputs("null", out);
         else
             fprintf(out, "%u", o->proof.preemption_bound);
-        fprintf(out, ", \"seconds\": %.3f, \"workload\": ", o->proof.seconds);
+        fprintf(out, ", \"seconds\": %.3f, \"wall\": %s, \"workload\": ", o->proof.seconds,
+                o->proof.wall ? "true" : "false");
         report__json_string(out, o->proof.workload);
         fputs(", \"summary\": ", out);
         report__json_string(out, report_proof_str(&o->proof, words, sizeof words));

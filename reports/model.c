@@ -171,7 +171,8 @@ const char *report_proof_str(const report_proof *p, char *buf, size_t size)
                      p->schedules == 1 ? "" : "s", p->preemption_bound, p->preemption_bound == 1 ? "" : "s");
         break;
     case REPORT_PROOF_BUDGET:
-        n = snprintf(buf, size, "%u schedules, not exhausted (budget)", p->schedules);
+        n = snprintf(buf, size, "%u schedules, not exhausted (%s)", p->schedules,
+                     p->wall ? "wall bound" : "budget");
         break;
     default:
         if (size)

@@ -157,7 +157,7 @@ HARNESS_QUIET static int cmp_u64(const void *x, const void *y)
 
 /* ------------------------------------------------------------- Lifecycle */
 
-HARNESS_CODE harness_dpor *harness__dpor_new(bool sleep_sets, unsigned preemption_bound)
+HARNESS_QUIET harness_dpor *harness__dpor_new(bool sleep_sets, unsigned preemption_bound)
 {
     harness_dpor *d = csp_tool_alloc(sizeof *d);
     memset(d, 0, sizeof *d);
@@ -167,7 +167,7 @@ HARNESS_CODE harness_dpor *harness__dpor_new(bool sleep_sets, unsigned preemptio
     return d;
 }
 
-HARNESS_CODE static void node_clear(dnode *n)
+HARNESS_QUIET static void node_clear(dnode *n)
 {
     for (uint32_t i = 0; n->acc && i < n->n; i++)
         csp_tool_free(n->acc[i].a);
@@ -181,14 +181,14 @@ HARNESS_CODE static void node_clear(dnode *n)
     memset(n, 0, sizeof *n);
 }
 
-HARNESS_CODE static void sleep_clear(harness_dpor *d)
+HARNESS_QUIET static void sleep_clear(harness_dpor *d)
 {
     for (uint32_t i = 0; i < d->nsleep; i++)
         d->sleep_acc[i].n = 0;
     d->nsleep = 0;
 }
 
-HARNESS_CODE void harness__dpor_free(harness_dpor *d)
+HARNESS_QUIET void harness__dpor_free(harness_dpor *d)
 {
     if (!d)
         return;
@@ -212,7 +212,7 @@ HARNESS_CODE void harness__dpor_free(harness_dpor *d)
     csp_tool_free(d);
 }
 
-HARNESS_CODE void harness__dpor_begin_run(harness_dpor *d)
+HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
 {
     d->blocked = false;
     d->nev = 0;
@@ -233,8 +233,8 @@ HARNESS_CODE void harness__dpor_begin_run(harness_dpor *d)
     sleep_clear(d);
 }
 
-HARNESS_CODE bool harness__dpor_blocked(const harness_dpor *d) { return d->blocked; }
-HARNESS_CODE harness_dpor_stats harness__dpor_stats(const harness_dpor *d) { return d->stats; }
+HARNESS_QUIET bool harness__dpor_blocked(const harness_dpor *d) { return d->blocked; }
+HARNESS_QUIET harness_dpor_stats harness__dpor_stats(const harness_dpor *d) { return d->stats; }
 
 /* ------------------------------------------------------------- Processes */
 
@@ -354,7 +354,7 @@ HARNESS_QUIET static dnode *node_at(harness_dpor *d, size_t i)
     return &d->nodes[i];
 }
 
-HARNESS_CODE void harness__dpor_truncate(harness_dpor *d, size_t keep)
+HARNESS_QUIET void harness__dpor_truncate(harness_dpor *d, size_t keep)
 {
     for (size_t i = keep + 1; i < d->nnodes; i++)
         node_clear(&d->nodes[i]);
@@ -396,7 +396,7 @@ HARNESS_QUIET static void sleep_push(harness_dpor *d, uint64_t key, const u64vec
 
 /* The reversal of race (j, e): a backtrack point before j for an initial of
  * v = notdep(j).e (dpor.c's head). */
-HARNESS_CODE static void reverse(harness_dpor *d, size_t j, size_t e, unsigned bound)
+HARNESS_QUIET static void reverse(harness_dpor *d, size_t j, size_t e, unsigned bound)
 {
     d->stats.races++;
     int32_t ni = d->ev[j].node;
@@ -481,7 +481,7 @@ HARNESS_CODE static void reverse(harness_dpor *d, size_t j, size_t e, unsigned b
 
 /* The event in progress is over: its clock, its races, the object table,
  * the sleep set, the explored option's record. */
-HARNESS_CODE static void finish_event(harness_dpor *d)
+HARNESS_QUIET static void finish_event(harness_dpor *d)
 {
     unsigned bound = d->bound;
     if (d->cur < 0)
@@ -621,7 +621,7 @@ HARNESS_QUIET static void start_event(harness_dpor *d, uint32_t p, int32_t node)
 
 /* The event in progress belongs to the task with this id (a new one if
  * another task was running). */
-HARNESS_CODE static void ensure_event(harness_dpor *d, uint64_t id, uint64_t key)
+HARNESS_QUIET static void ensure_event(harness_dpor *d, uint64_t id, uint64_t key)
 {
     uint32_t p = proc_add(d, id, key);
     if (d->cur >= 0 && d->ev[d->cur].proc == p)
@@ -630,7 +630,7 @@ HARNESS_CODE static void ensure_event(harness_dpor *d, uint64_t id, uint64_t key
     start_event(d, p, -1);
 }
 
-HARNESS_CODE void harness__dpor_access(harness_dpor *d, const csp_sched_access *a)
+HARNESS_QUIET void harness__dpor_access(harness_dpor *d, const csp_sched_access *a)
 {
     switch (a->kind) {
     case CSP_ACCESS_OBJECT:
@@ -679,7 +679,7 @@ HARNESS_CODE void harness__dpor_access(harness_dpor *d, const csp_sched_access *
 
 /* ------------------------------------------------------------- Decisions */
 
-HARNESS_CODE void harness__dpor_other_decision(harness_dpor *d, size_t i)
+HARNESS_QUIET void harness__dpor_other_decision(harness_dpor *d, size_t i)
 {
     dnode *n = node_at(d, i);
     if (!n->used) {
@@ -688,7 +688,7 @@ HARNESS_CODE void harness__dpor_other_decision(harness_dpor *d, size_t i)
     }
 }
 
-HARNESS_CODE size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_t nopt, const uint64_t *ids,
+HARNESS_QUIET size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_t nopt, const uint64_t *ids,
                                                int current, size_t forced, size_t replay, unsigned pre_before)
 {
     finish_event(d);
@@ -762,12 +762,12 @@ HARNESS_CODE size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_t
     return pick;
 }
 
-HARNESS_CODE void harness__dpor_end_run(harness_dpor *d)
+HARNESS_QUIET void harness__dpor_end_run(harness_dpor *d)
 {
     finish_event(d);
 }
 
-HARNESS_CODE size_t harness__dpor_next_option(const harness_dpor *d, size_t i, unsigned pre_before,
+HARNESS_QUIET size_t harness__dpor_next_option(const harness_dpor *d, size_t i, unsigned pre_before,
                                               unsigned preemption_bound)
 {
     if (i >= d->nnodes || !d->nodes[i].run)

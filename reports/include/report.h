@@ -52,7 +52,8 @@ enum {
     REPORT_PROOF_NONE,         /* no proof ran */
     REPORT_PROOF_ALL,          /* every interleaving, no bound: exhausted */
     REPORT_PROOF_BOUNDED,      /* every interleaving within preemption_bound preemptions */
-    REPORT_PROOF_BUDGET,       /* neither exhausted within the budget of schedules */
+    REPORT_PROOF_BUDGET,       /* neither exhausted within the budget of schedules (or the
+                                  wall bound: `wall`) */
 };
 typedef struct {
     int kind;                  /* REPORT_PROOF_* */
@@ -62,6 +63,7 @@ typedef struct {
     unsigned budget;           /* schedules it was allowed */
     const char *workload;      /* the smaller workload it ran on, or NULL: the variant's own */
     double seconds;
+    bool wall;                 /* BUDGET: the wall bound, not the budget, stopped it */
 } report_proof;
 
 typedef struct {
