@@ -281,18 +281,30 @@ static int finish_single(report *r, bool json, const char *html_dir)
     return rc;
 }
 
+/* An exhaustive search's bound: 0 to 1000, or "none". */
+static unsigned parse_bound(const char *opt, const char *v)
+{
+    if (!strcmp(v, "none"))
+        return HARNESS_UNBOUNDED;
+    if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 4 || atoi(v) > 1000)
+        usage_error("bad value '%s' for %s (accepted: a whole number from 0 to 1000, or none)", v, opt);
+    return (unsigned)atoi(v);
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const option_spec specs[] = {
         { "--mode", true }, { "--strategy", true }, { "--schedules", true }, { "--seed", true },
         { "--json", false }, { "--noise", true }, { "--html", true }, { "--preemption-bound", true },
-        { "--no-reduction", false }, { "--proof-workload", false },
+        { "--no-reduction", false }, { "--proof-workload", false }, { "--choice-bound", true },
+        { "--timeout", true },
     };
     static const char accepted[] = "ID, --mode free|controlled, --strategy random|pct|exhaustive, "
                                    "--schedules N, --seed S, --noise PERMILLE, --json, --html DIR, "
-                                   "--preemption-bound K|none, --no-reduction, --proof-workload";
+                                   "--preemption-bound K|none, --choice-bound K|none, --no-reduction, "
+                                   "--proof-workload, --timeout SECONDS";
     parsed_args pa;
-    parse_args(argc, argv, specs, 10, 1, run_help, accepted, &pa);
+    parse_args(argc, argv, specs, 12, 1, run_help, accepted, &pa);
     if (pa.npos < 1)
         usage_error("which variant? (accepted: chanlab run ID [options], an id that 'chanlab list' shows)");
     const pattern *p = find_variant(pa.pos[0]);
@@ -314,13 +326,15 @@ int cmd_run(int argc, char **argv)
     }
     if (pa.given[6])
         o.events = HTML_EVENTS;
-    if ((pa.given[7] || pa.given[8]) && o.strategy != HARNESS_EXHAUSTIVE)
+    if ((pa.given[7] || pa.given[8] || pa.given[10]) && o.strategy != HARNESS_EXHAUSTIVE)
         usage_error("%s applies to the exhaustive strategy only (accepted: --strategy exhaustive)",
-                    pa.given[7] ? "--preemption-bound" : "--no-reduction");
+                    pa.given[7] ? "--preemption-bound" : pa.given[8] ? "--no-reduction" : "--choice-bound");
+    if (pa.given[10])
+        o.choice_bound = parse_bound("--choice-bound", pa.value[10]);
+    if (pa.given[11])
+        o.timeout = (csp_duration)parse_number("--timeout", pa.value[11], 1, 3600) * CSP_SECOND;
     if (pa.given[7])
-        o.preemption_bound = !strcmp(pa.value[7], "none")
-                                 ? HARNESS_UNBOUNDED
-                                 : (unsigned)parse_number("--preemption-bound", pa.value[7], 0, 1000);
+        o.preemption_bound = parse_bound("--preemption-bound", pa.value[7]);
     if (pa.given[8])
         o.no_reduction = true;
     if (pa.given[9] && (mode != PATTERN_IN_CONTROLLED || !p->proof_setup))
