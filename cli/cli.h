@@ -42,7 +42,7 @@ typedef struct {
     bool takes_value;
 } option_spec;
 
-#define MAX_OPTIONS 8
+#define MAX_OPTIONS 12
 #define MAX_POSITIONAL 4
 
 typedef struct {

@@ -42,7 +42,8 @@ const char explain_help[] =
 const char run_help[] =
     "usage: chanlab run ID [--mode free|controlled] [--strategy random|pct|exhaustive]\n"
     "                      [--schedules N] [--seed S] [--noise PERMILLE] [--json]\n"
-    "                      [--html DIR]\n"
+    "                      [--html DIR] [--preemption-bound K|none] [--no-reduction]\n"
+    "                      [--choice-bound K|none] [--proof-workload] [--timeout S]\n"
     "\n"
     "Runs one variant under the harness and prints the verdict against the expected one,\n"
     "the one-line evidence, the dump of every task, the schedule and the command that\n"
@@ -60,6 +61,17 @@ const char run_help[] =
     "  --json           the result as JSON on standard output\n"
     "  --html DIR       also write the HTML report of this run into folder DIR: its\n"
     "                   page with the task timeline, and its trace for Perfetto UI\n"
+    "  --preemption-bound K\n"
+    "                   exhaustive: at most K preemptions a schedule (0 to 1000), or\n"
+    "                   none; default 2\n"
+    "  --choice-bound K exhaustive: at most K select/timer choices other than the\n"
+    "                   first a schedule (0 to 1000), or none; default 2\n"
+    "  --no-reduction   exhaustive: every interleaving, without partial-order reduction\n"
+    "                   (equivalent orders of independent steps run once otherwise)\n"
+    "  --timeout S      the wall bound of the whole run in seconds, 1 to 3600; default:\n"
+    "                   what the variant declares (a search it stops says so)\n"
+    "  --proof-workload controlled: run on the smaller workload that 'chanlab prove'\n"
+    "                   proves the variant on (where it names one)\n"
     "Exit status 0 when the verdict is one the variant expects, 1 when not.\n";
 
 const char replay_help[] =
