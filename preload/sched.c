@@ -138,6 +138,8 @@ static void step(void)
 }
 
 uint64_t csp_sched_steps(void) { return steps; }   /* what the strategies' fairness reads */
+/* dpor.c's way to end a redundant run; never reached here (no reduction). */
+void csp_sched_abort(void) { exec__end_run(EXEC_END_ERROR, NULL); }
 
 void exec__point_at(const char *call)
 {

@@ -660,6 +660,10 @@ static void serve(exec_config *c)
     o.schedules = c->schedules;
     o.max_steps = c->max_steps;
     o.preemption_bound = c->preemption_bound;
+    /* No partial-order reduction: the reduction needs what each step
+     * touched (csp_sched_hooks.access), which this scheduler does not
+     * report yet; without it every step would look independent. */
+    o.no_reduction = true;
     harness__strategy_init(&st, &o);
     const char *perr = c->replay ? harness__schedule_parse(c->replay, &st) : NULL;
     shared_cap = (size_t)(4 * (c->max_steps ? c->max_steps : 1000000) + 4096);
