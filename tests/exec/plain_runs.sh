@@ -80,6 +80,7 @@ for p in "${progs[@]}"; do
 
   # Buggy form: M plain runs and M under the shim; count what showed.
   for mode in plain shim; do
+    ((buggy_runs)) || break
     declare -A seen=()
     for ((i = 0; i < buggy_runs; i++)); do
       if [ $mode = shim ]; then

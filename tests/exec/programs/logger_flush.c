@@ -68,7 +68,7 @@ static void *flusher_run(void *arg)
     return NULL;
 }
 
-/* A request's work: an FNV-1a hash over a few thousand bytes (no pthread
+/* A request's work: an FNV-1a hash over 60,000 bytes (no pthread
  * call, so no scheduling point; under a normal scheduler it spaces the log
  * lines out by some microseconds). */
 static unsigned handle_request(int id)
