@@ -691,15 +691,18 @@ typedef struct {
     const char *replay;
     int64_t timeout_ms;
     bool json;
+    unsigned preemption_bound;
     char **prog;
 } exec_options;
 
 static void parse_exec_args(int argc, char **argv, exec_options *o)
 {
     static const char accepted[] = "--strategy random|pct|exhaustive, --schedules N, --seed S, "
-                                   "--replay SCHEDULE, --timeout D, --json, -- PROGRAM [ARGS...]";
-    *o = (exec_options){ .strategy = "pct", .schedules = 1000, .seed = 1, .timeout_ms = 10000 };
-    bool given[6] = { false };
+                                   "--replay SCHEDULE, --timeout D, --json, --preemption-bound K, "
+                                   "-- PROGRAM [ARGS...]";
+    *o = (exec_options){ .strategy = "pct", .schedules = 1000, .seed = 1, .timeout_ms = 10000,
+                         .preemption_bound = 2 };
+    bool given[7] = { false };
     int i = 0;
     for (i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -716,12 +719,13 @@ static void parse_exec_args(int argc, char **argv, exec_options *o)
         }
         if (a[0] != '-')
             break;   /* the program, without "--" */
-        static const char *const names[] = { "--strategy", "--schedules", "--seed", "--replay", "--timeout", "--json" };
+        static const char *const names[] = { "--strategy", "--schedules", "--seed", "--replay", "--timeout", "--json",
+                                             "--preemption-bound" };
         size_t n = strcspn(a, "=");
         int k = 0;
-        while (k < 6 && !(strlen(names[k]) == n && !strncmp(names[k], a, n)))
+        while (k < 7 && !(strlen(names[k]) == n && !strncmp(names[k], a, n)))
             k++;
-        if (k == 6)
+        if (k == 7)
             usage_error("unknown option '%.*s' (accepted: %s)", (int)n, a, accepted);
         if (given[k])
             usage_error("%s given twice", names[k]);
@@ -749,6 +753,7 @@ static void parse_exec_args(int argc, char **argv, exec_options *o)
                             "v1:x:..., v1:random:..., v1:pct:...)");
             o->replay = v;
             break;
+        case 6: o->preemption_bound = (unsigned)parse_number("--preemption-bound", v, 0, 1000); break;
         case 4:
             o->timeout_ms = parse_duration(v);
             if (o->timeout_ms < 0)
@@ -760,6 +765,8 @@ static void parse_exec_args(int argc, char **argv, exec_options *o)
         usage_error("which program? (accepted: chanlab exec [options] -- PROGRAM [ARGS...])");
     if (given[0] && o->replay)
         usage_error("--replay names its own strategy (accepted: --replay SCHEDULE without --strategy)");
+    if (given[6] && strcmp(o->strategy, "exhaustive"))
+        usage_error("--preemption-bound applies to the exhaustive strategy only (accepted: --strategy exhaustive)");
     o->prog = argv + i;
 }
 
@@ -897,9 +904,10 @@ int cmd_exec(int argc, char **argv)
         int fd = fcntl(sv[1], F_DUPFD, 10);   /* without CLOEXEC: the program inherits it */
         char cfg[8192];
         snprintf(cfg, sizeof cfg, "fd=%d strategy=%s schedules=%u seed=%" PRIu64 " timeout_ms=%" PRId64
-                                  " spin_ms=%" PRId64 "%s%s",
+                                  " spin_ms=%" PRId64 " preemption_bound=%u%s%s",
                  fd, o.strategy, o.schedules, o.seed, o.timeout_ms,
-                 o.timeout_ms < 3000 ? o.timeout_ms : (int64_t)3000, o.replay ? " replay=" : "",
+                 o.timeout_ms < 3000 ? o.timeout_ms : (int64_t)3000, o.preemption_bound,
+                 o.replay ? " replay=" : "",
                  o.replay ? o.replay : "");
         setenv("CHANLAB_EXEC", cfg, 1);
         const char *pre = getenv("LD_PRELOAD");

@@ -115,7 +115,8 @@ const char demo_help_head[] =
 
 const char exec_help[] =
     "usage: chanlab exec [--strategy random|pct|exhaustive] [--schedules N] [--seed S]\n"
-    "                    [--replay SCHEDULE] [--timeout D] [--json] -- PROGRAM [ARGS...]\n"
+    "                    [--replay SCHEDULE] [--timeout D] [--json] [--preemption-bound K]\n"
+    "                    -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs an unmodified, dynamically linked pthread program (cc -pthread) under the\n"
     "controlled scheduler: one thread runs at a time, every pthread synchronisation call\n"
@@ -126,8 +127,10 @@ const char exec_help[] =
     "WRONG_RESULT (a non-zero exit status), RACE (a -fsanitize=thread build),\n"
     "NONDETERMINISTIC (stdout differs between schedules); each with a dump of every\n"
     "thread and a command that replays that schedule exactly.\n"
-    "  --strategy S    pct (default), random, or exhaustive (every schedule within 2\n"
+    "  --strategy S    pct (default), random, or exhaustive (every schedule within K\n"
     "                  preemptions, until covered or N schedules)\n"
+    "  --preemption-bound K  exhaustive: at most K preemptions a schedule, 0 to 1000\n"
+    "                  (default 2)\n"
     "  --schedules N   schedules to try (default 1000)\n"
     "  --seed S        the search's seed (default 1)\n"
     "  --replay SCHED  run the one schedule a report printed\n"

@@ -62,7 +62,7 @@ for p in "${progs[@]}"; do
   # Fixed form: N plain runs, exit 0 and one output.
   fails=0 outputs=0
   for ((i = 0; i < fixed_runs; i++)); do
-    quiet timeout -k 1 5 "$work/$p.fixed"; rc=$?
+    quiet timeout -k 1 30 "$work/$p.fixed"; rc=$?
     if [ "$rc" -ne 0 ] || [ -s "$work/err" ]; then fails=$((fails + 1)); continue; fi
     if [ "$i" -eq 0 ]; then cp "$work/out" "$work/out.first"
     elif ! cmp -s "$work/out" "$work/out.first"; then outputs=$((outputs + 1)); fi
@@ -70,7 +70,7 @@ for p in "${progs[@]}"; do
   # and under the shim, where a leak at exit would also be seen.
   shim_fails=0
   for ((i = 0; i < fixed_runs; i++)); do
-    YIELD_SHIM_SEED=$i LD_PRELOAD="$work/yield_shim.so" quiet timeout -k 1 5 "$work/$p.fixed"; rc=$?
+    YIELD_SHIM_SEED=$i LD_PRELOAD="$work/yield_shim.so" quiet timeout -k 1 30 "$work/$p.fixed"; rc=$?
     [ "$(classify "$rc" "$work/err")" = PASS ] && cmp -s "$work/out" "$work/out.first" || shim_fails=$((shim_fails + 1))
   done
   verdict=ok
