@@ -92,6 +92,7 @@ static HARNESS_CODE void send_hang_and_exit(void *ucv)
     harness__snapshot_tasks(&r, false);
     put_schedule(&r);
     harness__record_send(ca->result_fd, &r);
+    harness__flush_program_output();   /* after the record (crash.c says why) */
     _exit(0);
 }
 

@@ -97,6 +97,10 @@ static HARNESS_CODE void on_crash(int sig, siginfo_t *si, void *ucv)
     if (crash_extra)
         crash_extra(&r);
     harness__record_send(crash_fd, &r);
+    /* What the program printed and stdio still holds goes to the log too
+     * (controlled runs do not flush every line): after the record, so that
+     * a stream the crash left broken cannot cost the record. */
+    harness__flush_program_output();
     _exit(0);
 }
 
