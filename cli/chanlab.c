@@ -1,5 +1,6 @@
 /* chanlab.c — the `chanlab` command (DESIGN.md §6): list, explain, run,
- * replay and prove the catalog of GOPL §8.5–8.10, and run its demos.
+ * replay and prove the catalog of GOPL §8.5–8.10, run its demos, and run an
+ * unmodified pthread program under the controlled scheduler (exec).
  *
  * Exit status: 0 success (every verdict as expected), 1 a verdict not as
  * expected (or a demo's own check failed), 2 bad usage — always with one
@@ -25,10 +26,10 @@ int chanlab_main(int argc, char **argv)
         int (*run)(int, char **);
     } verbs[] = {
         { "list", cmd_list }, { "explain", cmd_explain }, { "run", cmd_run },
-        { "replay", cmd_replay }, { "prove", cmd_prove }, { "demo", cmd_demo },
+        { "replay", cmd_replay }, { "prove", cmd_prove }, { "demo", cmd_demo }, { "exec", cmd_exec },
     };
     if (argc < 2)
-        usage_error("which verb? (accepted: list, explain, run, replay, prove, demo, --help, --version)");
+        usage_error("which verb? (accepted: list, explain, run, replay, prove, demo, exec, --help, --version)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         fputs(general_help, stdout);
         return 0;
@@ -42,5 +43,5 @@ int chanlab_main(int argc, char **argv)
             verb = verbs[i].name;
             return verbs[i].run(argc - 2, argv + 2);
         }
-    usage_error("unknown verb '%s' (accepted: list, explain, run, replay, prove, demo, --help, --version)", argv[1]);
+    usage_error("unknown verb '%s' (accepted: list, explain, run, replay, prove, demo, exec, --help, --version)", argv[1]);
 }

@@ -20,6 +20,7 @@ extern const char run_help[];
 extern const char replay_help[];
 extern const char prove_help[];
 extern const char demo_help_head[];
+extern const char exec_help[];
 
 /* chanlab.c: the whole command, main's body. */
 int chanlab_main(int argc, char **argv);
@@ -41,7 +42,7 @@ typedef struct {
     bool takes_value;
 } option_spec;
 
-#define MAX_OPTIONS 8
+#define MAX_OPTIONS 12
 #define MAX_POSITIONAL 4
 
 typedef struct {
@@ -74,5 +75,7 @@ int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+/* exec.c */
+int cmd_exec(int argc, char **argv);
 
 #endif

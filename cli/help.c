@@ -18,6 +18,8 @@ const char general_help[] =
     "  prove    [--family F] [--json FILE] [--junit FILE] [--noise P]\n"
     "                                          every variant in every mode it declares: the table\n"
     "  demo     NAME [ARGS]                    the families as real programs (chanlab demo --help)\n"
+    "  exec     [--strategy S] [--schedules N] [--seed S] [--replay SCHED] [--timeout D] [--json]\n"
+    "           -- PROGRAM [ARGS]              an unmodified pthread program under the scheduler\n"
     "  --version                               print 'chanlab VERSION'\n"
     "\n"
     "Exit status: 0 every verdict as expected, 1 one was not, 2 bad usage.\n";
@@ -40,7 +42,8 @@ const char explain_help[] =
 const char run_help[] =
     "usage: chanlab run ID [--mode free|controlled] [--strategy random|pct|exhaustive]\n"
     "                      [--schedules N] [--seed S] [--noise PERMILLE] [--json]\n"
-    "                      [--html DIR]\n"
+    "                      [--html DIR] [--preemption-bound K|none] [--no-reduction]\n"
+    "                      [--choice-bound K|none] [--proof-workload] [--timeout S]\n"
     "\n"
     "Runs one variant under the harness and prints the verdict against the expected one,\n"
     "the one-line evidence, the dump of every task, the schedule and the command that\n"
@@ -58,6 +61,17 @@ const char run_help[] =
     "  --json           the result as JSON on standard output\n"
     "  --html DIR       also write the HTML report of this run into folder DIR: its\n"
     "                   page with the task timeline, and its trace for Perfetto UI\n"
+    "  --preemption-bound K\n"
+    "                   exhaustive: at most K preemptions a schedule (0 to 1000), or\n"
+    "                   none; default 2\n"
+    "  --choice-bound K exhaustive: at most K select/timer choices other than the\n"
+    "                   first a schedule (0 to 1000), or none; default 2\n"
+    "  --no-reduction   exhaustive: every interleaving, without partial-order reduction\n"
+    "                   (equivalent orders of independent steps run once otherwise)\n"
+    "  --timeout S      the wall bound of the whole run in seconds, 1 to 3600; default:\n"
+    "                   what the variant declares (a search it stops says so)\n"
+    "  --proof-workload controlled: run on the smaller workload that 'chanlab prove'\n"
+    "                   proves the variant on (where it names one)\n"
     "Exit status 0 when the verdict is one the variant expects, 1 when not.\n";
 
 const char replay_help[] =
@@ -98,3 +112,31 @@ const char demo_help_head[] =
     "usage: chanlab demo NAME [ARGS]   (chanlab demo NAME --help)\n"
     "\n"
     "Each family is also a real program, on real threads and real time:\n";
+
+const char exec_help[] =
+    "usage: chanlab exec [--strategy random|pct|exhaustive] [--schedules N] [--seed S]\n"
+    "                    [--replay SCHEDULE] [--timeout D] [--json] [--preemption-bound K]\n"
+    "                    -- PROGRAM [ARGS...]\n"
+    "\n"
+    "Runs an unmodified, dynamically linked pthread program (cc -pthread) under the\n"
+    "controlled scheduler: one thread runs at a time, every pthread synchronisation call\n"
+    "(threads, mutexes, condition variables, rwlocks, semaphores, barriers, spinlocks,\n"
+    "once, sched_yield) is a scheduling point and a recorded decision, and sleeps and\n"
+    "clocks run in virtual time. Schedules are searched until one shows a bug:\n"
+    "DEADLOCK, LEAK (threads alive at exit), HANG, CRASH (a signal, abort, assert),\n"
+    "WRONG_RESULT (a non-zero exit status), RACE (a -fsanitize=thread build),\n"
+    "NONDETERMINISTIC (stdout differs between schedules); each with a dump of every\n"
+    "thread and a command that replays that schedule exactly.\n"
+    "  --strategy S    pct (default), random, or exhaustive (every schedule within K\n"
+    "                  preemptions, until covered or N schedules)\n"
+    "  --preemption-bound K  exhaustive: at most K preemptions a schedule, 0 to 1000\n"
+    "                  (default 2)\n"
+    "  --schedules N   schedules to try (default 1000)\n"
+    "  --seed S        the search's seed (default 1)\n"
+    "  --replay SCHED  run the one schedule a report printed\n"
+    "  --timeout D     bound of one schedule in wall time (default 10s; 500ms, 2s, 1m);\n"
+    "                  a thread running 3 s (or D, if less) without a scheduling point is a HANG\n"
+    "  --json          the result as one JSON object\n"
+    "A program that forks or waits for signals runs free (uncontrolled), with a note;\n"
+    "a statically linked one is refused.\n"
+    "Exit status: 0 no bug observed, 1 a bug, 2 bad usage.\n";

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A schedule string that starts so replays on the variant's proof workload
+ * (run_proof): "proof:" + the schedule. */
+#define PROOF_MARK "proof:"
+
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -24,25 +28,128 @@ static const char *strategy_name(harness_strategy s)
     return s == HARNESS_PCT ? "pct" : s == HARNESS_EXHAUSTIVE ? "exhaustive" : "random";
 }
 
-/* Runs p in `mode` with options o and adds what was observed to r. Returns
- * harness_run's status; on -1 *refusal holds its message (caller frees). */
+/* The proof (issue 16 §2): after a controlled search that observed nothing
+ * at all, an exhaustive search with partial-order reduction of the
+ * variant's proof workload (pattern.h), without a bound, then — when that
+ * does not finish within the budget — within PATTERN_PROOF_PREEMPTIONS
+ * preemptions. The decision to run it is made from what was observed (PASS,
+ * nothing else seen), never from the verdict the variant expects. A bug it
+ * finds becomes the observation (*found, *bug); else *pf says how far it
+ * went. Its wall bound is the variant's, at most 60 s: the budget, not the
+ * clock, ends a proof, so that its result is the same on every machine
+ * (the wall bound is a last resort, and says so). */
+static void run_proof(const pattern *p, const harness_options *base, report_proof *pf,
+                      harness_result *found, bool *bug)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned budget = p->proof_schedules ? p->proof_schedules : PATTERN_PROOF_SCHEDULES;
+    harness_options o = *base;
+    o.strategy = HARNESS_EXHAUSTIVE;
+    o.schedules = budget;
+    o.preemption_bound = HARNESS_UNBOUNDED;
+    o.choice_bound = HARNESS_UNBOUNDED;
+    o.no_reduction = false;
+    o.keep_going = false;
+    o.replay = NULL;
+    if (o.timeout <= 0 || o.timeout > 60 * CSP_SECOND)
+        o.timeout = 60 * CSP_SECOND;
+    *pf = (report_proof){ .kind = REPORT_PROOF_NONE, .budget = budget, .workload = p->proof_workload };
+    *bug = false;
+    for (int pass = 0; pass < 2; pass++) {
+        harness_result res;
+        if (p->proof_setup)
+            p->proof_setup(true);
+        int ran = harness_run(p->entry, NULL, &o, &res);
+        if (p->proof_setup)
+            p->proof_setup(false);
+        if (ran != 0) {
+            harness_result_free(&res);
+            pf->kind = REPORT_PROOF_NONE;
+            break;
+        }
+        if (res.verdict != HARNESS_PASS || res.seen != (1u << HARNESS_PASS)) {
+            *found = res;
+            *bug = true;
+            break;
+        }
+        pf->schedules = res.schedules_run;
+        pf->pruned = res.schedules_pruned;
+        pf->preemption_bound = o.preemption_bound;
+        bool wall = res.message && strstr(res.message, "wall bound"), exhausted = res.exhausted;
+        harness_result_free(&res);
+        if (exhausted) {
+            pf->kind = pass == 0 ? REPORT_PROOF_ALL : REPORT_PROOF_BOUNDED;
+            break;
+        }
+        pf->kind = REPORT_PROOF_BUDGET;
+        pf->preemption_bound = PATTERN_PROOF_PREEMPTIONS;
+        pf->wall = wall;
+        if (wall)
+            break;
+        o.preemption_bound = PATTERN_PROOF_PREEMPTIONS;
+    }
+    pf->seconds = seconds_since(&t0);
+}
+
+/* Runs p in `mode` with options o and adds what was observed to r; with
+ * `proof`, a controlled search that observed nothing is followed by its
+ * proof (run_proof). Returns harness_run's status; on -1 *refusal holds its
+ * message (caller frees). */
 static int observe(report *r, size_t vi, const pattern *p, int mode, const harness_options *o,
-                   const char *strategy, char **refusal)
+                   const char *strategy, char **refusal, bool proof)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     harness_result res;
     pattern_prepare(p, mode);
+    harness_options oo = *o;   /* a "proof:" schedule replays on the proof workload */
+    bool proof_workload = false;
+    if (oo.replay && !strncmp(oo.replay, PROOF_MARK, strlen(PROOF_MARK))) {
+        oo.replay += strlen(PROOF_MARK);
+        proof_workload = p->proof_setup != NULL;
+    }
+    o = &oo;
+    if (proof_workload)
+        p->proof_setup(true);
     int ran = harness_run(p->entry, NULL, o, &res);
+    if (proof_workload)
+        p->proof_setup(false);
+    report_proof pf = { .kind = REPORT_PROOF_NONE };
+    char *message = NULL;
+    bool on_proof_workload = false;
+    if (proof && ran == 0 && mode == PATTERN_IN_CONTROLLED && res.verdict == HARNESS_PASS &&
+        res.seen == (1u << HARNESS_PASS)) {
+        harness_result found;
+        bool bug;
+        run_proof(p, o, &pf, &found, &bug);
+        if (bug) {   /* the proof found what the search did not: that is the observation */
+            harness_result_free(&res);
+            res = found;
+            strategy = "exhaustive (proof)";
+            on_proof_workload = p->proof_setup != NULL;
+        } else if (pf.kind != REPORT_PROOF_NONE) {
+            char words[256];
+            size_t n = strlen(res.message ? res.message : "") + 320;
+            message = malloc(n);
+            if (message)
+                snprintf(message, n, "%s; proof: %s", res.message ? res.message : "",
+                         report_proof_str(&pf, words, sizeof words));
+        }
+    }
     report_observation ob = { .variant = vi, .mode = mode, .strategy = strategy };
     report_observation_from_result(&ob, &res, ran);
+    ob.proof = pf;
+    if (message)
+        ob.message = message;
     ob.seconds = seconds_since(&t0);
     char *replay = NULL, *rerun = NULL;
     if (ran == 0 && mode == PATTERN_IN_CONTROLLED && res.schedule) {
-        size_t n = strlen(p->id) + strlen(res.schedule) + 32;
+        size_t n = strlen(p->id) + strlen(res.schedule) + 64;
         replay = malloc(n);
-        if (replay)
-            snprintf(replay, n, "chanlab replay %s %s", p->id, res.schedule);
+        if (replay)   /* a bug the proof found on its smaller workload replays there */
+            snprintf(replay, n, "chanlab replay %s %s%s", p->id, on_proof_workload ? PROOF_MARK : "",
+                     res.schedule);
     } else if (ran == 0) {
         size_t n = strlen(p->id) + 96;
         rerun = malloc(n);
@@ -64,6 +171,7 @@ static int observe(report *r, size_t vi, const pattern *p, int mode, const harne
         *refusal = strdup(res.message ? res.message : "harness_run refused the run");
     free(replay);
     free(rerun);
+    free(message);
     harness_result_free(&res);
     return ran;
 }
@@ -173,16 +281,30 @@ static int finish_single(report *r, bool json, const char *html_dir)
     return rc;
 }
 
+/* An exhaustive search's bound: 0 to 1000, or "none". */
+static unsigned parse_bound(const char *opt, const char *v)
+{
+    if (!strcmp(v, "none"))
+        return HARNESS_UNBOUNDED;
+    if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 4 || atoi(v) > 1000)
+        usage_error("bad value '%s' for %s (accepted: a whole number from 0 to 1000, or none)", v, opt);
+    return (unsigned)atoi(v);
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const option_spec specs[] = {
         { "--mode", true }, { "--strategy", true }, { "--schedules", true }, { "--seed", true },
-        { "--json", false }, { "--noise", true }, { "--html", true },
+        { "--json", false }, { "--noise", true }, { "--html", true }, { "--preemption-bound", true },
+        { "--no-reduction", false }, { "--proof-workload", false }, { "--choice-bound", true },
+        { "--timeout", true },
     };
     static const char accepted[] = "ID, --mode free|controlled, --strategy random|pct|exhaustive, "
-                                   "--schedules N, --seed S, --noise PERMILLE, --json, --html DIR";
+                                   "--schedules N, --seed S, --noise PERMILLE, --json, --html DIR, "
+                                   "--preemption-bound K|none, --choice-bound K|none, --no-reduction, "
+                                   "--proof-workload, --timeout SECONDS";
     parsed_args pa;
-    parse_args(argc, argv, specs, 7, 1, run_help, accepted, &pa);
+    parse_args(argc, argv, specs, 12, 1, run_help, accepted, &pa);
     if (pa.npos < 1)
         usage_error("which variant? (accepted: chanlab run ID [options], an id that 'chanlab list' shows)");
     const pattern *p = find_variant(pa.pos[0]);
@@ -204,13 +326,30 @@ int cmd_run(int argc, char **argv)
     }
     if (pa.given[6])
         o.events = HTML_EVENTS;
+    if ((pa.given[7] || pa.given[8] || pa.given[10]) && o.strategy != HARNESS_EXHAUSTIVE)
+        usage_error("%s applies to the exhaustive strategy only (accepted: --strategy exhaustive)",
+                    pa.given[7] ? "--preemption-bound" : pa.given[8] ? "--no-reduction" : "--choice-bound");
+    if (pa.given[10])
+        o.choice_bound = parse_bound("--choice-bound", pa.value[10]);
+    if (pa.given[11])
+        o.timeout = (csp_duration)parse_number("--timeout", pa.value[11], 1, 3600) * CSP_SECOND;
+    if (pa.given[7])
+        o.preemption_bound = parse_bound("--preemption-bound", pa.value[7]);
+    if (pa.given[8])
+        o.no_reduction = true;
+    if (pa.given[9] && (mode != PATTERN_IN_CONTROLLED || !p->proof_setup))
+        usage_error("%s has no proof workload in %s mode (accepted: --proof-workload with a variant "
+                    "whose 'chanlab prove' proof names a workload, in controlled mode)", p->id,
+                    mode == PATTERN_IN_CONTROLLED ? "controlled" : "free");
     if (cli_check_only)
         return 0;
+    if (pa.given[9])
+        p->proof_setup(true);
     report *r = new_report("run", p->id);
     size_t vi = add_variant(r, p);
     char *refusal = NULL;
     if (observe(r, vi, p, mode, &o, mode == PATTERN_IN_CONTROLLED ? strategy_name(o.strategy) : NULL,
-                &refusal) != 0) {
+                &refusal, false) != 0) {
         report_free(r);
         usage_error("%s", refusal);
     }
@@ -267,6 +406,9 @@ int cmd_replay(int argc, char **argv)
         o.schedules = 1;
     } else {
         o.replay = pa.pos[1];
+        if (!strncmp(o.replay, PROOF_MARK, strlen(PROOF_MARK)) && !p->proof_setup)
+            usage_error("%s has no proof workload, so a 'proof:' schedule does not apply to it "
+                        "(accepted: the schedule as 'chanlab prove' printed it)", p->id);
     }
     report *r = new_report("replay", p->id);
     /* NONDETERMINISTIC compares several runs; a replay is one, which passes. */
@@ -279,7 +421,7 @@ int cmd_replay(int argc, char **argv)
         exit(1);
     }
     char *refusal = NULL;
-    if (observe(r, vi, p, PATTERN_IN_CONTROLLED, &o, "replay", &refusal) != 0) {
+    if (observe(r, vi, p, PATTERN_IN_CONTROLLED, &o, "replay", &refusal, false) != 0) {
         report_free(r);
         usage_error("%s", refusal);
     }
@@ -349,7 +491,7 @@ int cmd_prove(int argc, char **argv)
             if (pa.given[4])
                 o.events = HTML_EVENTS;
             observe(r, vi, p, mode, &o, mode == PATTERN_IN_CONTROLLED ? strategy_name(o.strategy) : NULL,
-                    NULL);
+                    NULL, true);
         }
     }
     if (progress)

@@ -1,4 +1,5 @@
-# cmake/install.cmake — `cmake --install BUILD --prefix P`: P/bin/chanlab, the
+# cmake/install.cmake — `cmake --install BUILD --prefix P`: P/bin/chanlab (and
+# libchanlab_exec.so, the preload library of `chanlab exec`), the
 # runtime and the harness as static and shared libraries in P/lib, every public
 # header under P/include/chanlab/, a pkg-config module `chanlab` and a CMake
 # package (find_package(chanlab) → chanlab::csp, chanlab::harness).
@@ -72,6 +73,9 @@ chanlab_installed_library(csp csp)
 chanlab_installed_library(harness harness)
 
 install(TARGETS chanlab RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The preload library of `chanlab exec`, which finds it at
+# BINDIR/../LIBDIR (CHANLAB_EXEC_LIBDIR, cli/CMakeLists.txt).
+install(TARGETS chanlab_exec LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS chanlab_csp_static chanlab_csp_shared chanlab_harness_static chanlab_harness_shared
         EXPORT chanlabTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -269,6 +269,7 @@ PATTERN(cancel_broadcast_pattern,
     .expect = { [PATTERN_IN_CONTROLLED] = V(PASS) },
     .max_steps = 1000000,
     .schedules = 3,
+    .proof_setup = dutree_proof_cancel, .proof_workload = DUTREE_PROOF_WORKLOAD,
     ENTRY(cancel_broadcast));
 
 PATTERN(cancel_no_drain_pattern,

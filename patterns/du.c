@@ -120,6 +120,7 @@ PATTERN(du_sequential_pattern,
     .modes = PATTERN_FREE | PATTERN_CONTROLLED,
     .expect = { [PATTERN_IN_FREE] = V(PASS), [PATTERN_IN_CONTROLLED] = V(PASS) },
     .max_steps = 200000,
+    .proof_setup = dutree_proof_du, .proof_workload = DUTREE_PROOF_WORKLOAD,
     ENTRY(du_sequential));
 
 /* ------------------------------------------------ du2: progress with -v */
@@ -216,6 +217,7 @@ PATTERN(du_progress_pattern,
     .modes = PATTERN_FREE | PATTERN_CONTROLLED,
     .expect = { [PATTERN_IN_FREE] = V(PASS), [PATTERN_IN_CONTROLLED] = V(PASS) },
     .max_steps = 200000,
+    .proof_setup = dutree_proof_du, .proof_workload = DUTREE_PROOF_WORKLOAD,
     ENTRY(du_progress));
 
 PATTERN(du_unlabeled_break_pattern,
@@ -337,6 +339,7 @@ PATTERN(du_parallel_pattern,
     .expect = { [PATTERN_IN_FREE] = V(PASS), [PATTERN_IN_CONTROLLED] = V(PASS) },
     .max_steps = 200000,
     .fd_limit = 64,
+    .proof_setup = dutree_proof_du, .proof_workload = DUTREE_PROOF_WORKLOAD,
     ENTRY(du_parallel));
 
 PATTERN(du_unbounded_pattern,

@@ -214,6 +214,17 @@ void dutree_substitute(const dutree_shape *from, const dutree_shape *to)
     pthread_mutex_unlock(&cache_lock);
 }
 
+static void proof_substitute(const dutree_shape *from, bool on)
+{
+    if (on && dutree_get(&dutree_tiny))   /* made here: the proof's runs inherit it */
+        dutree_substitute(from, &dutree_tiny);
+    else
+        dutree_substitute(from, NULL);
+}
+
+void dutree_proof_du(bool on) { proof_substitute(&dutree_du, on); }
+void dutree_proof_cancel(bool on) { proof_substitute(&dutree_cancel, on); }
+
 /* Under cache_lock: makes a tree of `shape` in slot s; 0 or an errno. */
 static int make_tree(cache_slot *s, const dutree_shape *shape)
 {

@@ -457,6 +457,13 @@ static int write_page(const report *r, size_t i, const char *dir)
                 "virtual time %.3f ms.</p>\n", o->schedules_run, o->schedules_run == 1 ? "" : "s",
                 o->strategy, o->exhausted ? ", every schedule within the bounds" : "", o->steps,
                 (double)o->virtual_ns / 1e6);
+    if (o->proof.kind != REPORT_PROOF_NONE) {
+        char words[256];
+        fputs("<p>Proof: ", out);
+        esc(out, report_proof_str(&o->proof, words, sizeof words));
+        fprintf(out, " — an exhaustive search with partial-order reduction after the search above "
+                "found nothing (%.2f s).</p>\n", o->proof.seconds);
+    }
     fputs("<h2>Timeline</h2>\n", out);
     tl_timeline t;
     if (o->nevents && report__timeline_build(o, &t)) {

@@ -89,6 +89,24 @@ static void put_result(FILE *out, const report *r, const report_observation *o)
     fprintf(out, "%u", o->schedules_run);
     put_key(out, in, "exhausted", true);
     fputs(o->exhausted ? "true" : "false", out);
+    if (o->proof.kind != REPORT_PROOF_NONE) {
+        static const char *kinds[] = { "", "exhausted", "bounded", "budget" };
+        char words[256];
+        put_key(out, in, "proof", true);
+        fprintf(out, "{\"kind\": \"%s\", \"schedules\": %u, \"pruned\": %u, \"budget\": %u, "
+                "\"preemption_bound\": ", kinds[o->proof.kind], o->proof.schedules, o->proof.pruned,
+                o->proof.budget);
+        if (o->proof.kind == REPORT_PROOF_ALL)
+            fputs("null", out);
+        else
+            fprintf(out, "%u", o->proof.preemption_bound);
+        fprintf(out, ", \"seconds\": %.3f, \"wall\": %s, \"workload\": ", o->proof.seconds,
+                o->proof.wall ? "true" : "false");
+        report__json_string(out, o->proof.workload);
+        fputs(", \"summary\": ", out);
+        report__json_string(out, report_proof_str(&o->proof, words, sizeof words));
+        fputs("}", out);
+    }
     if (o->mode == REPORT_CONTROLLED) {
         put_key(out, in, "steps", true);
         fprintf(out, "%llu", (unsigned long long)o->steps);

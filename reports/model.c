@@ -44,6 +44,7 @@ static void free_observation(report_observation *o)
     free((char *)o->output);
     free((char *)o->replay);
     free((char *)o->rerun);
+    free((char *)o->proof.workload);
     for (size_t i = 0; i < o->nevents; i++) {
         free(o->events[i].wait);
         free(o->events[i].object);
@@ -146,6 +147,7 @@ size_t report_add_observation(report *r, const report_observation *o)
     c.output = dup_or_null(o->output);
     c.replay = dup_or_null(o->replay);
     c.rerun = dup_or_null(o->rerun);
+    c.proof.workload = dup_or_null(o->proof.workload);
     c.events = copy_events(o->events, o->nevents);
     if (!c.events)
         c.nevents = 0;
@@ -155,6 +157,31 @@ size_t report_add_observation(report *r, const report_observation *o)
     }
     r->obs[r->nobs] = c;
     return r->nobs++;
+}
+
+const char *report_proof_str(const report_proof *p, char *buf, size_t size)
+{
+    int n = 0;
+    switch (p->kind) {
+    case REPORT_PROOF_ALL:
+        n = snprintf(buf, size, "all %u interleaving%s", p->schedules, p->schedules == 1 ? "" : "s");
+        break;
+    case REPORT_PROOF_BOUNDED:
+        n = snprintf(buf, size, "all %u interleaving%s within %u preemption%s", p->schedules,
+                     p->schedules == 1 ? "" : "s", p->preemption_bound, p->preemption_bound == 1 ? "" : "s");
+        break;
+    case REPORT_PROOF_BUDGET:
+        n = snprintf(buf, size, "%u schedules, not exhausted (%s)", p->schedules,
+                     p->wall ? "wall bound" : "budget");
+        break;
+    default:
+        if (size)
+            buf[0] = 0;
+        return buf;
+    }
+    if (p->workload && n >= 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " (workload: %s)", p->workload);
+    return buf;
 }
 
 size_t report_variant_count(const report *r) { return r ? r->nvariants : 0; }

@@ -21,6 +21,17 @@ foreach(family countdown select)
                        FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
 endforeach()
 
+# Issue 16 §2: every correct variant's controlled observation in `chanlab
+# prove` carries a completed proof, and no buggy one has any
+# (tests/prove_proofs.sh). du: proofs on a smaller declared workload;
+# thumbnails and select: on their own.
+foreach(family du thumbnails select)
+  add_test(NAME prove_proofs_${family}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/prove_proofs.sh $<TARGET_FILE:chanlab> ${family})
+  set_tests_properties(prove_proofs_${family} PROPERTIES LABELS catalog TIMEOUT 300
+                       FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
+endforeach()
+
 # `chanlab explain` teaches the bug: every buggy variant of the catalog shows
 # at least one BUG(...) line (tests/explain_all.sh, over `chanlab list --json`).
 add_test(NAME cli_explain_all COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/explain_all.sh $<TARGET_FILE:chanlab>)

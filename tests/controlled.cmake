@@ -31,6 +31,9 @@
 #                         replay, a small ring keeps the last events, off is off
 #   controlled_tsan       races between fibers, hand-offs, schedule after
 #                         schedule (TSan builds only; skips otherwise)
+#   dpor                  partial-order reduction reaches the final states the
+#                         unreduced EXHAUSTIVE reaches (generated programs, no
+#                         bound and bounds 1, 2), in far fewer schedules
 #   exhaustive_sound      EXHAUSTIVE reaches the outcomes 100,000 RANDOM
 #                         schedules reach, in counts worked out by hand; the
 #                         stopper is not a livelock, a busy poll is
@@ -46,5 +49,10 @@ set_tests_properties(controlled_tsan PROPERTIES LABELS "unit;tsan" SKIP_RETURN_C
 add_executable(test_exhaustive_sound test_exhaustive_sound.c)
 target_link_libraries(test_exhaustive_sound PRIVATE harness PkgConfig::CMOCKA)
 add_test(NAME exhaustive_sound COMMAND test_exhaustive_sound)
+add_executable(test_dpor test_dpor.c)
+target_link_libraries(test_dpor PRIVATE harness PkgConfig::CMOCKA)
+add_test(NAME dpor COMMAND test_dpor)
+set_tests_properties(dpor PROPERTIES LABELS unit TIMEOUT 300
+                     FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")
 set_tests_properties(exhaustive_sound PROPERTIES LABELS unit TIMEOUT 300
                      FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")

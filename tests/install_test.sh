@@ -72,6 +72,7 @@ expected=$( {
   echo bin/chanlab
   for h in "$src"/runtime/include/*.h "$src"/harness/include/*.h; do echo "include/chanlab/${h##*/}"; done
   for l in csp harness; do echo "lib/libchanlab_$l.a"; echo "lib/libchanlab_$l.so"; echo "lib/libchanlab_$l.so.$version"; done
+  echo lib/libchanlab_exec.so   # chanlab exec's preload library
   echo lib/pkgconfig/chanlab.pc
   echo lib/cmake/chanlab/chanlabConfig.cmake
   echo lib/cmake/chanlab/chanlabConfigVersion.cmake
@@ -85,6 +86,19 @@ fi
 for h in csp.h csp_debug.h csp_sched.h csp_tool.h csp_quiet_atomic.h harness.h harness_cmocka.h; do
   [ -f "$prefix/include/chanlab/$h" ] || fail "include/chanlab/$h not installed"
 done
+
+# 4b. The installed chanlab exec finds its preload library in the prefix and
+# proves a lock-order deadlock in a plain cc -pthread program.
+printf '%s\n' '#include <pthread.h>' \
+  'static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;' \
+  'static void *ab(void *p) { pthread_mutex_lock(&a); pthread_mutex_lock(&b); pthread_mutex_unlock(&b); pthread_mutex_unlock(&a); return p; }' \
+  'static void *ba(void *p) { pthread_mutex_lock(&b); pthread_mutex_lock(&a); pthread_mutex_unlock(&a); pthread_mutex_unlock(&b); return p; }' \
+  'int main(void) { pthread_t x, y; pthread_create(&x, 0, ab, 0); pthread_create(&y, 0, ba, 0); pthread_join(x, 0); pthread_join(y, 0); return 0; }' \
+  >"$work/abba.c"
+cc -pthread -o "$work/abba" "$work/abba.c" || fail "cc -pthread abba.c"
+rc=0; timeout 120 env -u CHANLAB_EXEC_LIB "$prefix/bin/chanlab" exec -- "$work/abba" >"$work/abba.out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q '^DEADLOCK: ' "$work/abba.out" ||
+  { cat "$work/abba.out" >&2; fail "the installed 'chanlab exec' did not report the deadlock (exit $rc)"; }
 
 # 5. Every installed header compiles on its own from the prefix, in strict
 # ISO C and in GNU C, with the project's warnings (harness_cmocka.h after

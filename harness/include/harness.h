@@ -68,6 +68,7 @@ typedef struct {
 
     /* Controlled mode. */
     unsigned choice_bound;    /* EXHAUSTIVE: non-default select/timer choices per run (below) */
+    bool no_reduction;        /* EXHAUSTIVE: every interleaving, no partial-order reduction (below) */
     csp_duration horizon;     /* virtual time a run may go on after entry returned */
     csp_duration timer_window;/* timers due within this of each other: a TIMER decision (below) */
 
@@ -139,6 +140,22 @@ typedef struct {
  * Decisions made by fairness (below) are not branched on and count against
  * neither bound, so the space covered is every schedule within the bounds in
  * which no runnable task waits 2,000 RUN decisions in a row.
+ * HARNESS_UNBOUNDED for either bound: no bound.
+ *
+ * Partial-order reduction (on unless no_reduction): of the schedules that
+ * differ only in the order of independent steps (steps of different tasks
+ * that touch no common channel, mutex, wait group, ticker or harness record
+ * — output, gauges, failures — and neither made nor woke the other's task),
+ * one is run: source-set DPOR with sleep sets (harness/src/dpor.c). Every
+ * final state (verdict, output, leaks) the unreduced search reaches is still
+ * reached, provided tasks share memory only through those objects (plain
+ * memory shared without them is a data race: TSan's RACE); SELECT and TIMER
+ * choices are searched in full. A run found redundant part-way (every
+ * runnable task "asleep") is cut short: schedules_pruned. With a preemption
+ * bound, sleep sets are off and a reversal the bound forbids is also tried
+ * at the latest earlier decision where it is free (bounded POR, Coons et
+ * al. 2013); tests/test_dpor.c checks that it reaches the same states as the
+ * unreduced search within the same bound, on generated programs.
  *
  * Fairness, controlled mode (every strategy but replay, which follows its
  * schedule): a runnable task passed over at 2,000 consecutive RUN decisions
@@ -166,6 +183,8 @@ harness_options harness_defaults(void);
  * chaos mode perturbs a real program, so that runs 2..N are not N copies of
  * the one interleaving the machine happens to prefer. */
 #define HARNESS_DEFAULT_NOISE 50u
+/* preemption_bound, choice_bound: no bound. */
+#define HARNESS_UNBOUNDED (~0u)
 
 /* One event of a run's timeline, as the runtime recorded it (csp_debug_event,
  * with its texts copied). */
@@ -181,6 +200,8 @@ typedef struct {
     harness_verdict verdict;   unsigned schedules_run;
     unsigned seen;             /* bit (1u << v) for every verdict any run showed */
     bool exhausted;            /* EXHAUSTIVE: the bounded space was covered */
+    unsigned schedules_pruned; /* EXHAUSTIVE, reduced: runs the reduction found redundant part-way
+                                  (every runnable task asleep) and cut short; not in schedules_run */
     char *schedule;            /* replays the failing (or last) run */
     char *decisions;           /* controlled mode: the same run as an explicit "v1:x:..." schedule */
     uint64_t steps;            /* controlled mode: scheduling points in that run */

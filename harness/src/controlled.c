@@ -210,6 +210,8 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
     ca = a;
     const harness_options *o = a->o;
     harness_record report = {0};   /* the run to report: the first that failed, else the last */
+    harness_record last_pass = {0};/* reduced EXHAUSTIVE: the last judged run, in case the search
+                                      ends on a pruned one (without its schedule strings) */
     harness__strategy_init(&st, o);
     const char *err = o->replay ? harness__schedule_parse(o->replay, &st) : NULL;
     if (err) {   /* run.c checks this before forking; here for in-process callers too */
@@ -237,7 +239,7 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
     char *first_output = NULL;
     harness_judgement all = {0};   /* every schedule's verdicts */
     bool exhausted = false, have_failure = false;
-    unsigned ran = 0;
+    unsigned ran = 0, pruned = 0;
     for (unsigned i = 1; i <= runs && !wall_expired; i++) {
         current_run = i;
         harness__state_reset(&state);
@@ -260,6 +262,18 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
             report.error = strdup(st.error);
             csp_sched_reset();
             break;
+        }
+        if (harness__strategy_redundant(&st)) {
+            /* The reduction cut it short: an equivalent schedule has run or
+             * will. Not judged, not a schedule. */
+            csp_sched_reset();
+            ran--;
+            pruned++;
+            if (!harness__strategy_end_run(&st)) {
+                exhausted = true;
+                break;
+            }
+            continue;
         }
         harness_record r = {0};
         judge_schedule(&r, end, &stats, first_output);
@@ -287,6 +301,9 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
             put_schedule(&r);
             harness__record_free(&report);
             report = r;
+        } else if (st.dpor && !have_failure) {
+            harness__record_free(&last_pass);
+            last_pass = r;
         } else {
             harness__record_free(&r);
         }
@@ -297,11 +314,18 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
         disarm_wall_bound();
     if (o->events)
         csp_debug_events_start(0);
+    if (!report.error && !have_failure && !report.schedules_run && !report.schedule && ran > 0) {
+        harness__record_free(&report);   /* the search ended on a pruned run */
+        report = last_pass;
+        last_pass = (harness_record){0};
+    }
+    harness__record_free(&last_pass);
     if (!report.error) {
         /* The reported run's verdict and message; `seen` holds every schedule's. */
         report.judged.seen |= all.seen;
         report.schedules_run = ran;
         report.exhausted = exhausted;
+        report.schedules_pruned = pruned;
         report.wall = wall_expired && !have_failure;
     }
     harness__record_send(a->result_fd, &report);

@@ -8,6 +8,7 @@
  * that both record something are not ordered by it. Outside a run, calls
  * print to stderr (harness_fail) or do nothing. */
 #include "state.h"
+#include "csp_sched.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,6 +74,21 @@ HARNESS_QUIET void harness_abort_is_failure(bool on) { atomic_store(&abort_is_fa
 
 HARNESS_QUIET bool harness__abort_is_failure(void) { return atomic_load(&abort_is_failure) != 0; }
 
+/* Partial-order reduction (csp_sched_touch): the run's shared records are
+ * objects too, so two tasks' failures, gauge moves or lines of output keep
+ * their order in a reduced search. One key per record: kind and name. */
+static HARNESS_QUIET void touch(const char *kind, const char *name)
+{
+    if (!csp_sched_active())
+        return;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = kind; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    for (int i = 0; name && i < 256 && name[i]; i++)
+        h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+    csp_sched_touch(h);
+}
+
 HARNESS_QUIET void harness_fail(const char *fmt, ...)
 {
     char msg[512];
@@ -87,6 +103,7 @@ HARNESS_QUIET void harness_fail(const char *fmt, ...)
         fprintf(stderr, "harness_fail outside a run: %s\n", msg);
         return;
     }
+    touch("fail", NULL);
     spin_lock(s);
     if (!s->fail_msg[0])
         quiet_copy(s->fail_msg, msg, strlen(msg) + 1);
@@ -102,6 +119,7 @@ HARNESS_QUIET void harness_resource_exhausted(const char *what)
     size_t n = strlen(msg);
     if (n >= sizeof s->resource_msg)
         n = sizeof s->resource_msg - 1;
+    touch("resource", NULL);
     spin_lock(s);
     if (!s->resource_msg[0]) {
         quiet_copy(s->resource_msg, msg, n);
@@ -140,6 +158,7 @@ HARNESS_QUIET void harness_gauge_enter(const char *gauge)
     harness_state *s = harness__state;
     if (!s || !gauge)
         return;
+    touch("gauge", gauge);
     spin_lock(s);
     harness_gauge *g = gauge_find(s, gauge);
     if (g) {
@@ -155,6 +174,7 @@ HARNESS_QUIET void harness_gauge_exit(const char *gauge)
     harness_state *s = harness__state;
     if (!s || !gauge)
         return;
+    touch("gauge", gauge);
     spin_lock(s);
     harness_gauge *g = gauge_find(s, gauge);
     if (g)
@@ -180,6 +200,7 @@ HARNESS_QUIET void harness_mark(const char *mark)
     if (!s || !mark)
         return;
     csp_duration now = csp_now();
+    touch("mark", mark);
     spin_lock(s);
     harness_markrec *m = mark_find(s, mark);
     if (m && m->at < 0)
@@ -204,6 +225,7 @@ HARNESS_QUIET void harness_latency(const char *name, csp_duration d)
     harness_state *s = harness__state;
     if (!s || !name)
         return;
+    touch("latency", name);
     spin_lock(s);
     harness_latencyrec *l = latency_find(s, name);
     if (l) {
@@ -240,6 +262,7 @@ HARNESS_QUIET void harness_output(const char *fmt, ...)
         return;
     if ((size_t)n >= sizeof text)
         n = sizeof text - 1;
+    touch("output", NULL);
     spin_lock(s);
     size_t len = atomic_load(&s->output_len);
     size_t room = HARNESS_OUTPUT_CAP - 1 - len;

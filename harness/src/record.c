@@ -148,6 +148,7 @@ static const struct key {
     { "decisions",        K_TEXT, offsetof(harness_record, decisions) },
     { "error",            K_TEXT, offsetof(harness_record, error) },
     { "schedules_run",    K_UINT, offsetof(harness_record, schedules_run) },
+    { "schedules_pruned", K_UINT, offsetof(harness_record, schedules_pruned) },
     { "exhausted",        K_BOOL, offsetof(harness_record, exhausted) },
     { "wall",             K_BOOL, offsetof(harness_record, wall) },
     { "steps",            K_U64,  offsetof(harness_record, steps) },

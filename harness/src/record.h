@@ -70,6 +70,7 @@ typedef struct harness_record {
     char *schedule, *decisions;/* the reported run, short and explicit forms */
     char *error;               /* the schedules could not be carried out (bad replay) */
     unsigned schedules_run;
+    unsigned schedules_pruned; /* EXHAUSTIVE reduced: runs cut short as redundant */
     bool exhausted, wall;      /* EXHAUSTIVE covered its tree; the wall bound cut the search */
     uint64_t steps;
     csp_duration virtual_time;

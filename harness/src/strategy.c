@@ -109,6 +109,8 @@ HARNESS_QUIET static void record(harness_strategy_state *st, csp_decision_kind k
         .preemption = kind == CSP_DECIDE_RUN && current >= 0 && (size_t)current != pick,
         .current_valid = kind == CSP_DECIDE_RUN && current >= 0,
         .current = current >= 0 ? (uint32_t)current : 0 };
+    if (st->dec[st->ndec - 1].preemption && !forced)
+        st->run_preemptions++;
 }
 
 /* PCT: the priority of task id (grows the table as ids appear). */
@@ -326,9 +328,22 @@ HARNESS_QUIET static size_t strategy_decide(void *ctx, csp_decision_kind kind, s
     } else if (kind == CSP_DECIDE_RUN) {
         forced = starving(st, n, ids, current);
     }
-    if (st->strategy == HARNESS_EXHAUSTIVE)
+    if (st->strategy == HARNESS_EXHAUSTIVE) {
         pick = exhaustive_pick(st, kind, n, current, forced);
-    else if (forced < n)
+        if (st->dpor && pick < n) {
+            if (kind == CSP_DECIDE_RUN)
+            {
+                pick = harness__dpor_run_decision(st->dpor, st->ndec, n, ids, current, forced,
+                                                  st->ndec < st->nprefix ? pick : n, st->run_preemptions);
+                if (pick >= n && !harness__dpor_blocked(st->dpor))
+                    st->error = "the program made different decisions when replayed "
+                                "(it depends on something outside the scheduler: real time, "
+                                "randomness, I/O)";
+            }
+            else
+                harness__dpor_other_decision(st->dpor, st->ndec);
+        }
+    } else if (forced < n)
         pick = forced;
     else switch (st->strategy) {
     case HARNESS_PCT:
@@ -391,6 +406,12 @@ HARNESS_QUIET static void strategy_event(void *ctx, const csp_sched_event *e)
     st->last_event_key = key;
 }
 
+HARNESS_QUIET static void strategy_access(void *ctx, const csp_sched_access *a)
+{
+    harness_strategy_state *st = ctx;
+    harness__dpor_access(st->dpor, a);
+}
+
 HARNESS_CODE void harness__strategy_init(harness_strategy_state *st, const harness_options *o)
 {
     memset(st, 0, sizeof *st);
@@ -408,7 +429,13 @@ HARNESS_CODE void harness__strategy_init(harness_strategy_state *st, const harne
     st->coverage = o->coverage;
     st->ncoverage = o->ncoverage;
     st->hooks = (csp_sched_hooks){ st, strategy_decide, strategy_spawned,
-                                   o->coverage ? strategy_event : NULL };
+                                   o->coverage ? strategy_event : NULL, NULL };
+    /* EXHAUSTIVE reduces by partial order unless told not to (dpor.c);
+     * sleep sets only without a preemption bound. */
+    if (o->strategy == HARNESS_EXHAUSTIVE && !o->no_reduction && !o->replay) {
+        st->dpor = harness__dpor_new(o->preemption_bound == HARNESS_UNBOUNDED, o->preemption_bound);
+        st->hooks.access = strategy_access;
+    }
 }
 
 HARNESS_CODE void harness__strategy_free(harness_strategy_state *st)
@@ -420,13 +447,30 @@ HARNESS_CODE void harness__strategy_free(harness_strategy_state *st)
     csp_tool_free(st->streak);
     csp_tool_free(st->at);
     csp_tool_free(st->last_ran);
+    FILE *sf;
+    if (st->dpor && getenv("CHANLAB_DPOR_STATS") && (sf = fopen(getenv("CHANLAB_DPOR_STATS"), "a"))) {
+        harness_dpor_stats ds = harness__dpor_stats(st->dpor);
+        fprintf(sf, "dpor: %llu races, %llu anomalies, %llu blocked, %llu conservative\n",
+                (unsigned long long)ds.races, (unsigned long long)ds.anomalies,
+                (unsigned long long)ds.runs_blocked, (unsigned long long)ds.conservative);
+        fclose(sf);
+    }
+    harness__dpor_free(st->dpor);
     memset(st, 0, sizeof *st);
+}
+
+HARNESS_CODE bool harness__strategy_redundant(const harness_strategy_state *st)
+{
+    return st->dpor && harness__dpor_blocked(st->dpor);
 }
 
 HARNESS_CODE void harness__strategy_begin_run(harness_strategy_state *st, unsigned run)
 {
     st->run = run;
     st->ndec = 0;
+    st->run_preemptions = 0;
+    if (st->dpor)
+        harness__dpor_begin_run(st->dpor);
     st->error = NULL;
     st->bytepos = 0;
     st->bytes_rng = 0x9e3779b97f4a7c15ull;   /* FNV-1a of the bytes, then splitmix */
@@ -486,10 +530,30 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
         choices += d->kind != CSP_DECIDE_RUN && d->pick != 0 && !d->forced;
     }
     bool found = false;
+    if (st->dpor)
+        harness__dpor_end_run(st->dpor);
     for (size_t i = st->ndec; i-- > 0 && !found;) {
         harness_decision *d = &st->dec[i];
         if (d->forced)
             continue;
+        if (st->dpor && d->kind == CSP_DECIDE_RUN) {
+            /* Reduced: the options the races asked for, not every option. */
+            size_t alt = harness__dpor_next_option(st->dpor, i, pre_before[i], st->preemption_bound);
+            if (alt >= d->n)
+                continue;
+            if (st->capprefix < i + 1) {
+                st->capprefix = 2 * (i + 1);
+                st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
+            }
+            memcpy(st->prefix, st->dec, i * sizeof *st->dec);
+            st->prefix[i] = *d;
+            st->prefix[i].pick = (uint32_t)alt;
+            st->prefix[i].preemption = d->current_valid && alt != d->current;
+            st->nprefix = i + 1;
+            harness__dpor_truncate(st->dpor, i);
+            found = true;
+            break;
+        }
         uint32_t tried = (d->pick + d->n - d->first) % d->n;
         for (uint32_t k = tried + 1; k < d->n; k++) {
             uint32_t alt = (d->first + k) % d->n;
@@ -510,6 +574,8 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
             st->prefix[i].pick = alt;
             st->prefix[i].preemption = d->kind == CSP_DECIDE_RUN && d->current_valid && alt != d->current;
             st->nprefix = i + 1;
+            if (st->dpor)
+                harness__dpor_truncate(st->dpor, i);
             found = true;
             break;
         }

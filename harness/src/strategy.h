@@ -5,6 +5,7 @@
 
 #include "csp_sched.h"
 #include "drivers.h"
+#include "dpor.h"
 
 typedef struct {
     uint32_t pick, n;          /* the option taken, of n (n is 0 in a parsed explicit schedule) */
@@ -55,6 +56,9 @@ typedef struct {
     size_t nfair, fair_hi;
     unsigned quantum_left;
     bool fair_entered;                /* this run went on under fair continuation */
+    /* EXHAUSTIVE with partial-order reduction (dpor.c), or NULL. */
+    harness_dpor *dpor;
+    unsigned run_preemptions;  /* this run's preemptions so far (not forced) */
     /* Replay. */
     bool replaying_explicit;
     unsigned replay_run;       /* short form: the run it names */
@@ -69,6 +73,9 @@ bool harness__strategy_end_run(harness_strategy_state *st);
 /* The scheduler's step limit for a run: max_steps plus the fair
  * continuation's bound (0: unbounded). */
 uint64_t harness__strategy_step_limit(const harness_strategy_state *st);
+/* The run just ended was redundant (the reduction cut it short): it is not
+ * judged and not counted as a schedule. */
+bool harness__strategy_redundant(const harness_strategy_state *st);
 char *harness__schedule_explicit(const harness_strategy_state *st);
 char *harness__schedule_short(const harness_strategy_state *st);
 /* Parses a schedule string into st (after harness__strategy_init); returns

@@ -60,6 +60,7 @@ void crawlsite_respond(const char *path, crawlsite_response *r);
  * other; the reference walk follows. A test's hook: exhaustive search on
  * the correct variants (the served site, if any, does not change). */
 void crawlsite_use_tiny(bool on);
+#define CRAWLSITE_TINY_WORKLOAD "the tiny site: 3 pages and a 404"
 void crawlsite_response_free(crawlsite_response *r);
 
 /* The reference: every path a crawler starting at "/" reaches, following

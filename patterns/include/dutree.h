@@ -64,6 +64,14 @@ const dutree *dutree_get(const dutree_shape *shape);
  * exhaustive checks walk dutree_tiny in place of a family's tree. */
 void dutree_substitute(const dutree_shape *from, const dutree_shape *to);
 
+/* pattern.proof_setup for the du and cancel families: their proofs walk
+ * dutree_tiny (3 directories, 3 files) in place of their own tree, whose
+ * interleavings are too many to exhaust (every file's size is a hand-off on
+ * an unbuffered channel: two orders each). */
+#define DUTREE_PROOF_WORKLOAD "dutree_tiny: 3 directories, 3 files"
+void dutree_proof_du(bool on);
+void dutree_proof_cancel(bool on);
+
 /* Removes the trees this process made, and every tree whose maker is dead. */
 void dutree_cleanup(void);
 

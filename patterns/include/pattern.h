@@ -35,6 +35,9 @@ enum { PATTERN_IN_FREE = 0, PATTERN_IN_CONTROLLED = 1 };
 /* A set of acceptable verdicts: V(LEAK) | V(DEADLOCK) ... */
 #define V(name) (1u << HARNESS_##name)
 
+#define PATTERN_PROOF_SCHEDULES 20000u
+#define PATTERN_PROOF_PREEMPTIONS 2u
+
 typedef struct pattern {
     const char *id;            /* "family.variant": the contract (DESIGN §4) */
     const char *section;       /* "8.5" */
@@ -65,6 +68,21 @@ typedef struct pattern {
      * so the caller stays single-threaded (harness.h). Added with the crawl
      * family; nothing in it says what a run should observe. */
     void (*fixture)(void);
+    /* The proof that follows a controlled search that observed nothing
+     * (chanlab prove; issue 16): a partial-order-reduced EXHAUSTIVE search of
+     * at most proof_schedules schedules (0: PATTERN_PROOF_SCHEDULES), without
+     * a bound, then within PATTERN_PROOF_PREEMPTIONS preemptions if that is
+     * not exhausted. It runs on the variant's own workload, or — for a
+     * variant whose own workload is too big to exhaust — on a smaller one:
+     * proof_setup(true) before the proof's runs (in the process that forks
+     * them, like fixture) makes the family's entry use it, proof_setup(false)
+     * after puts the usual one back; proof_workload names it in the report
+     * ("3 directories, 3 files"). What the proof runs on is declared here;
+     * whether a proof runs, and what it says, is decided from what was
+     * observed. */
+    unsigned proof_schedules;
+    void (*proof_setup)(bool on);
+    const char *proof_workload;
     const char *file;          /* where it is registered (filled by PATTERN) */
     int line;
 } pattern;

@@ -46,6 +46,26 @@ typedef struct {
     unsigned expect[2];        /* acceptable verdicts per mode in this build: bits (1u << v) */
 } report_variant;
 
+/* The proof that followed a controlled search which observed nothing
+ * (chanlab prove): how far an exhaustive, partial-order-reduced search went. */
+enum {
+    REPORT_PROOF_NONE,         /* no proof ran */
+    REPORT_PROOF_ALL,          /* every interleaving, no bound: exhausted */
+    REPORT_PROOF_BOUNDED,      /* every interleaving within preemption_bound preemptions */
+    REPORT_PROOF_BUDGET,       /* neither exhausted within the budget of schedules (or the
+                                  wall bound: `wall`) */
+};
+typedef struct {
+    int kind;                  /* REPORT_PROOF_* */
+    unsigned schedules;        /* schedules the deciding search ran */
+    unsigned pruned;           /* runs it cut short as redundant */
+    unsigned preemption_bound; /* BOUNDED (and BUDGET's last try) */
+    unsigned budget;           /* schedules it was allowed */
+    const char *workload;      /* the smaller workload it ran on, or NULL: the variant's own */
+    double seconds;
+    bool wall;                 /* BUDGET: the wall bound, not the budget, stopped it */
+} report_proof;
+
 typedef struct {
     size_t variant;            /* index of its variant in the report */
     int mode;                  /* REPORT_FREE or REPORT_CONTROLLED */
@@ -67,6 +87,7 @@ typedef struct {
     const harness_event *events;/* the timeline of the run reported (harness_options.events) */
     size_t nevents;
     uint64_t events_dropped;
+    report_proof proof;
 } report_observation;
 
 typedef struct report report;
@@ -95,6 +116,12 @@ bool report_matches(const report *r, const report_observation *o);
 
 typedef struct { size_t observations, as_expected, not_expected, refused, bugs_found; } report_totals;
 report_totals report_summarize(const report *r);
+
+/* The proof in words, into buf: "all 25 interleavings", "all 412
+ * interleavings within 2 preemptions", "2000 schedules, not exhausted
+ * (budget)", each followed by " (workload: ...)" when it ran on a smaller
+ * one; "" when no proof ran. */
+const char *report_proof_str(const report_proof *p, char *buf, size_t size);
 
 /* "LEAK|DEADLOCK" for a set of verdicts (bits 1u << v), into buf; "-" if none. */
 const char *report_verdicts_str(unsigned mask, char *buf, size_t size);

@@ -44,6 +44,38 @@ typedef struct {
     const char *object;   /* the channel's or mutex's name, or NULL */
 } csp_sched_event;
 
+/* What a step of a task touched, for partial-order reduction
+ * (hooks.access): two steps of different tasks are dependent when they touch
+ * the same object, or one made or woke the other's task; the scheduler's own
+ * steps (time moves, timers fire, the idle waiter goes on) come after
+ * everything before them and before everything after.
+ *
+ * Tasks and objects are named by keys that do not depend on the
+ * interleaving: a task's key is made from its creator's key and how many
+ * tasks the creator had made before it, an object's from its creator's key
+ * and how many objects that task had made before it (objects made outside
+ * a run: their address). The same task or object has the same key in every
+ * schedule in which it is made the same way, whatever the other tasks did
+ * meanwhile; task ids, which count spawns across the whole run, do not. */
+typedef enum {
+    CSP_ACCESS_OBJECT,    /* `task` touched `object` (a channel, mutex, wait group,
+                           * ticker, or a tool's own object: csp_sched_touch) */
+    CSP_ACCESS_SPAWN,     /* `task` made task `other` (task 0: the run's first) */
+    CSP_ACCESS_WAKE,      /* `task` made the parked task `other` runnable */
+    CSP_ACCESS_TIME,      /* the scheduler's step: virtual time moved, timers fired,
+                           * or the idle waiter went on (task 0) */
+    CSP_ACCESS_RUN,       /* the scheduler switches to `task` without a decision (it is
+                           * the only runnable task); called from the scheduler, so the
+                           * hook may end the run there with csp_sched_abort */
+} csp_access_kind;
+
+typedef struct {
+    csp_access_kind kind;
+    uint64_t task, task_key;     /* who (0, 0 for the scheduler) */
+    uint64_t other, other_key;   /* SPAWN, WAKE: the other task's id and key */
+    uint64_t object;             /* OBJECT: the object's key */
+} csp_sched_access;
+
 typedef struct {
     void *ctx;
     /* One decision among n >= 2 options; returns an index in [0, n).
@@ -59,6 +91,10 @@ typedef struct {
     /* A task parked or was readied (csp_sched_event); may be NULL. Called
      * from the task's context; it must not call the runtime. */
     void (*event)(void *ctx, const csp_sched_event *e);
+    /* What the running step touched (csp_sched_access); may be NULL, and
+     * when it is the runtime does not look for it. Called from the task's
+     * context; it must not call the runtime. */
+    void (*access)(void *ctx, const csp_sched_access *a);
 } csp_sched_hooks;
 
 typedef enum {
@@ -112,6 +148,12 @@ bool csp_sched_active(void);
  * harness_wait (synctest.Wait) in controlled mode. False, at once, outside a
  * run or when another task is already waiting so. */
 bool csp_sched_wait_idle(void);
+
+/* A tool's own object shared between tasks (the harness's output, a gauge)
+ * was touched by the running task: reported to hooks.access as an OBJECT
+ * access with this key, so that partial-order reduction keeps the order of
+ * two tasks' touches. Nothing outside a run or without hooks.access. */
+void csp_sched_touch(uint64_t key);
 
 /* Scheduling points the run in progress has passed so far (what max_steps
  * bounds); 0 outside a run. For a strategy that changes course after a

@@ -147,6 +147,7 @@ CSP_RT void csp_chan_free(csp_chan *c)
         c->timer = NULL;
     }
     csp_lock_acquire(&c->obj.lock);
+    csp__touch(&c->obj);
     bool busy = c->recvq.first || c->sendq.first;
     csp_lock_release(&c->obj.lock);
     if (busy)
@@ -181,6 +182,7 @@ CSP_RT size_t csp_len(const csp_chan *c)
         return 0;
     csp_chan *m = (csp_chan *)c;
     csp_lock_acquire(&m->obj.lock);
+    csp__touch(&m->obj);
     size_t n = m->qcount;
     csp_lock_release(&m->obj.lock);
     return n;
@@ -329,6 +331,7 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
+    csp__touch(&c->obj);
     enum op_result r = send_locked(c, elem, &wake, true);
     if (r == OP_DONE) {
         csp_lock_release(&c->obj.lock);
@@ -362,6 +365,7 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
+    csp__touch(&c->obj);
     enum op_result r = recv_locked(c, elem, &wake);
     if (r != OP_BLOCK) {
         csp_lock_release(&c->obj.lock);
@@ -395,6 +399,7 @@ CSP_RT void csp_close(csp_chan *c)
         csp_panic("close of nil channel");
     csp__backend->point(CSP_POINT_CHAN);
     csp_lock_acquire(&c->obj.lock);
+    csp__touch(&c->obj);
     if (c->closed) {
         csp_lock_release(&c->obj.lock);
         csp_panic("close of closed channel");
@@ -424,6 +429,7 @@ CSP_RT bool csp__chan_try_send_timer(csp_chan *c, const void *elem)
 {
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
+    csp__touch(&c->obj);
     enum op_result r = send_locked(c, elem, &wake, false);
     csp_lock_release(&c->obj.lock);
     if (wake)
@@ -433,7 +439,7 @@ CSP_RT bool csp__chan_try_send_timer(csp_chan *c, const void *elem)
 
 CSP_RT bool csp__chan_has_receiver(csp_chan *c)
 {
-    csp_lock_acquire(&c->obj.lock);
+    csp_lock_acquire(&c->obj.lock);   /* an inspection, not an operation: no touch */
     bool r = waitq_has_live(&c->recvq);
     csp_lock_release(&c->obj.lock);
     return r;
@@ -447,8 +453,10 @@ struct lockset { csp_chan **chans; size_t n; };
 
 static CSP_RT void lockset_lock(const struct lockset *s)
 {
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n; i++) {
         csp_lock_acquire(&s->chans[i]->obj.lock);
+        csp__touch(&s->chans[i]->obj);
+    }
 }
 
 static CSP_RT void lockset_unlock(void *arg)

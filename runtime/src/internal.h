@@ -78,6 +78,8 @@ struct csp_task {
     uintptr_t created_pcs[8];    /* csp_go's caller and up */
     int ncreated;
     bool adopted;                /* a thread that called in, not made by csp_go */
+    uint64_t key;                /* csp_sched_access: from its creator's key and rank */
+    uint32_t nspawned, nobjects; /* tasks and objects it made so far (keys of theirs) */
 
     /* Owned by the task itself (read racily, only for dumps). */
     _Atomic int state;           /* enum csp_task_state */
@@ -149,7 +151,21 @@ typedef struct csp_object {
     csp_waitq *queues[2];                     /* its waiter queues (NULL if fewer) */
     void (*destroy)(struct csp_object *o);    /* frees it without checks (end of a run) */
     uint64_t run;                             /* the controlled run that made it, or 0 */
+    uint64_t key;                             /* csp_sched_access: stable across schedules */
 } csp_object;
+
+/* Partial-order reduction's view of an operation on o (fibers.c): set while
+ * a controlled run's hooks want accesses. */
+extern bool csp__access_on;
+void csp__access_object(const csp_object *o);
+CSP_RT static inline void csp__touch(const csp_object *o)
+{
+    if (__builtin_expect(csp__access_on, 0))
+        csp__access_object(o);
+}
+/* Keys (csp_sched_access): h and v mixed (FNV-1a over v's bytes, then a
+ * finalizer). */
+uint64_t csp__key_mix(uint64_t h, uint64_t v);
 
 /* Objects made between begin and end of a controlled run are destroyed at
  * its end (DESIGN §2: runtime objects made during a run go with the run). */

@@ -32,6 +32,10 @@ CSP_RT void csp__object_register(csp_object *o)
 {
     csp_lock_acquire(&objects_lock);
     o->run = current_run;
+    /* Its key (csp_sched_access): made by a task, from the task's key and
+     * its rank among the task's objects; else its address. */
+    csp_task *t = csp__current;
+    o->key = t ? csp__key_mix(t->key ^ 0x6f626a65637473ull, ++t->nobjects) : (uint64_t)(uintptr_t)o;
     o->obj_prev = NULL;
     o->obj_next = objects_head;
     if (objects_head)

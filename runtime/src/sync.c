@@ -47,6 +47,7 @@ CSP_RT void csp_wg_free(csp_waitgroup *wg)
     if (!wg)
         return;
     csp_lock_acquire(&wg->obj.lock);
+    csp__touch(&wg->obj);
     bool busy = wg->waiters.first != NULL;
     csp_lock_release(&wg->obj.lock);
     if (busy)
@@ -65,6 +66,7 @@ CSP_RT void csp_wg_add(csp_waitgroup *wg, int delta)
     if (delta < 0)
         race_release(&wg->race);
     csp_lock_acquire(&wg->obj.lock);
+    csp__touch(&wg->obj);
     wg->counter += delta;
     if (wg->counter < 0) {
         wg->counter -= delta;   /* leave it as it was for the dump */
@@ -100,6 +102,7 @@ CSP_RT __attribute__((noinline)) void csp_wg_wait(csp_waitgroup *wg)
         csp_panic("csp_wg_wait: nil wait group");
     csp__backend->point(CSP_POINT_SYNC);
     csp_lock_acquire(&wg->obj.lock);
+    csp__touch(&wg->obj);
     if (wg->counter == 0) {
         csp_lock_release(&wg->obj.lock);
         race_acquire(&wg->race);
@@ -129,6 +132,7 @@ CSP_RT void csp_mutex_free(csp_mutex *m)
     if (!m)
         return;
     csp_lock_acquire(&m->obj.lock);
+    csp__touch(&m->obj);
     bool busy = m->waiters.first != NULL;
     csp_lock_release(&m->obj.lock);
     if (busy)
@@ -146,6 +150,7 @@ CSP_RT __attribute__((noinline)) void csp_mutex_lock(csp_mutex *m)
         csp_panic("csp_mutex_lock: nil mutex");
     csp__backend->point(CSP_POINT_SYNC);
     csp_lock_acquire(&m->obj.lock);
+    csp__touch(&m->obj);
     if (!m->locked) {
         m->locked = true;
         csp_lock_release(&m->obj.lock);
@@ -165,6 +170,7 @@ CSP_RT bool csp_mutex_trylock(csp_mutex *m)
     if (!m)
         csp_panic("csp_mutex_trylock: nil mutex");
     csp_lock_acquire(&m->obj.lock);
+    csp__touch(&m->obj);
     bool got = !m->locked;
     m->locked = true;
     csp_lock_release(&m->obj.lock);
@@ -181,6 +187,7 @@ CSP_RT void csp_mutex_unlock(csp_mutex *m)
     if (!m)
         csp_panic("csp_mutex_unlock: nil mutex");
     csp_lock_acquire(&m->obj.lock);
+    csp__touch(&m->obj);
     if (!m->locked) {
         csp_lock_release(&m->obj.lock);
         csp_panic("unlock of unlocked mutex \"%s\"", m->name);

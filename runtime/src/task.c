@@ -119,6 +119,11 @@ CSP_RT csp_task *csp__task_alloc(const char *name)
     csp_task *t = csp__alloc(sizeof *t);
     t->id = atomic_fetch_add(&next_task_id, 1);
     t->name = name ? name : "task";
+    /* Its key: its creator's and its rank among the creator's tasks (the
+     * first task of a run or thread: a constant), the same in every
+     * schedule that makes it the same way. */
+    csp_task *parent = csp__current;
+    t->key = parent ? csp__key_mix(parent->key, ++parent->nspawned) : 0x6b65792d726f6f74ull;
     t->rng = 0x9e3779b97f4a7c15ull ^ (t->id * 0xbf58476d1ce4e5b9ull) ^
              (uint64_t)(uintptr_t)t ^ (atomic_load(&rng_seed) * 0x94d049bb133111ebull);
     if (!t->rng)
@@ -127,6 +132,15 @@ CSP_RT csp_task *csp__task_alloc(const char *name)
 }
 
 CSP_RT void csp__task_free(csp_task *t) { csp__free(t); }
+
+CSP_RT uint64_t csp__key_mix(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8)
+        h = (h ^ (v & 0xff)) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
 
 CSP_RT uint64_t csp__reset_task_ids(uint64_t next) { return atomic_exchange(&next_task_id, next); }
 

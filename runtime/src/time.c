@@ -106,6 +106,7 @@ CSP_RT void csp_ticker_stop(csp_ticker *t)
 {
     if (!t)
         csp_panic("csp_ticker_stop: nil ticker");
+    csp__touch(&t->obj);
     csp__backend->timer_disarm(&t->timer);
 }
 
@@ -113,6 +114,7 @@ CSP_RT void csp_ticker_free(csp_ticker *t)
 {
     if (!t)
         return;
+    csp__touch(&t->obj);
     csp__backend->timer_disarm(&t->timer);
     csp__chan_free_ticker(t->chan);
     csp__object_unregister(&t->obj);

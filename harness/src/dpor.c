@@ -1,0 +1,787 @@
+/* dpor.c — source-set DPOR with sleep sets over the runtime's operations.
+ *
+ * DESIGN. EXHAUSTIVE without reduction branches on every RUN decision, so
+ * two tasks that never touch a common object are interleaved in every order
+ * although every order ends the same. Here the search explores one schedule
+ * per Mazurkiewicz trace (per class of schedules that differ only in the
+ * order of independent steps), as loom, Nidhugg and GenMC do, with
+ * the runtime's objects in place of memory locations:
+ *
+ *  - A step (an "event") is what one task does from a RUN decision that picks
+ *    it (or from the moment it runs when it was the only runnable task) to
+ *    the next decision or switch. The runtime reports what it touched
+ *    (csp_sched_access): the channels, mutexes, wait groups and tickers it
+ *    operated on, the harness's records (output, gauges, failures: measure.c
+ *    touches them), the tasks it made and the tasks it woke.
+ *  - Two events of different tasks are dependent when they touch a common
+ *    object. Happens-before is program order, dependence, spawn (the child
+ *    after the step that made it), wake (a woken task's next step after the
+ *    step that woke it) and the scheduler's own steps (virtual time moving,
+ *    timers firing, the idle waiter released: after everything before,
+ *    before everything after). Vector clocks hold it.
+ *  - A race is a pair e < e' of dependent events of different tasks with no
+ *    other happens-before path between them. For each race, in the state
+ *    before e, the search must also try a task that can start the reversed
+ *    order: an initial of v = (the events after e that do not happen after
+ *    e), then e'. If no such task is already a backtrack point there, one is
+ *    added (source sets).
+ *  - Sleep sets: after an option of a decision has been explored, it sleeps
+ *    in the siblings explored after it until a dependent event happens; an
+ *    option asleep is not taken, and a run in which every runnable task is
+ *    asleep is redundant (cut short, not judged).
+ *  - SELECT and TIMER decisions are not reduced: every option is a branch
+ *    (strategy.c), as is virtual time.
+ *
+ * What a reduced EXHAUSTIVE promises (tested in tests/test_dpor.c against
+ * the unreduced search): every final state — verdict, output, leaks — that
+ * some schedule reaches is reached, provided tasks share state only through
+ * the runtime's objects and the harness's records. Plain memory shared
+ * without synchronisation is a data race (TSan's RACE), and the order of
+ * two such accesses is not searched.
+ *
+ * With a preemption bound: sleep sets are off, a backtrack point that the
+ * bound forbids also puts one at the latest earlier decision where taking
+ * that task is free (it is not a preemption) — Coons, Musuvathi, McKinley,
+ * "Bounded partial-order reduction", OOPSLA 2013 — and the tests compare
+ * what it reaches with the unreduced bounded search.
+ *
+ * Memory: a run's events, clocks and object table are reused from run to
+ * run; the path's decisions keep their option sets, backtrack and sleep sets
+ * while they are on the path (bounded by the run length). */
+#include "quiet.h"
+#include "dpor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BT 1u      /* a backtrack point: to be explored */
+#define DONE 2u    /* explored (or being explored) */
+
+typedef struct { uint64_t *a; uint32_t n, cap; } u64vec;
+
+typedef struct {
+    bool run, forced, used;
+    int current;               /* the running task's option, -1 if none */
+    unsigned pre_before;
+    uint32_t n;
+    uint64_t *keys;            /* options' task keys */
+    uint8_t *flags;
+    u64vec *acc;               /* per option: what its step touched (explored ones) */
+    uint32_t nsleep;
+    uint64_t *sleep_keys;
+    u64vec *sleep_acc;
+} dnode;
+
+typedef struct {
+    uint32_t proc, local;
+    int32_t node, join;
+    uint32_t acc_off, nacc;
+    uint32_t vc_off, vc_len;
+} devent;
+
+typedef struct {
+    uint64_t key;
+    uint32_t count;            /* events so far */
+    int32_t last;              /* its last event, or -1 */
+    int32_t pending_join;      /* the event that made or woke it, for its next event */
+    u64vec evs;                /* its events' indices (binary search by index) */
+} dproc;
+
+struct harness_dpor {
+    bool sleep_sets, blocked;
+    unsigned bound;            /* the preemption bound (~0u: none) */
+    harness_dpor_stats stats;
+    /* The path: one node per decision. */
+    dnode *nodes;
+    size_t nnodes, capnodes;
+    /* This run. */
+    devent *ev;
+    size_t nev, capev;
+    u64vec accs;               /* every event's touched objects */
+    uint32_t *vcs;
+    size_t nvcs, capvcs;
+    dproc *procs;
+    size_t nprocs, capprocs;
+    uint32_t *id_proc;         /* task id -> proc + 1 (0: unknown) */
+    size_t nid;
+    uint32_t *barrier;         /* per proc: events before the last scheduler step */
+    size_t nbarrier, capbarrier;
+    int32_t cur;               /* the event in progress, or -1 */
+    /* The object table: key -> last event touching it (open addressing). */
+    uint64_t *okeys;
+    int32_t *olast;
+    size_t ocap, ocount;
+    /* Sleep set carried from the last decision to the next. */
+    uint32_t nsleep, capsleep;
+    uint64_t *sleep_keys;
+    u64vec *sleep_acc;
+};
+
+/* ---------------------------------------------------------------- Vectors */
+
+HARNESS_QUIET static void vec_push(u64vec *v, uint64_t x)
+{
+    if (v->n == v->cap) {
+        v->cap = v->cap ? 2 * v->cap : 8;
+        v->a = csp_tool_realloc(v->a, v->cap * sizeof *v->a);
+    }
+    v->a[v->n++] = x;
+}
+
+HARNESS_QUIET static void vec_set(u64vec *v, const uint64_t *a, uint32_t n)
+{
+    v->n = 0;
+    for (uint32_t i = 0; i < n; i++)
+        vec_push(v, a[i]);
+}
+
+HARNESS_QUIET static bool sorted_meet(const uint64_t *a, uint32_t na, const uint64_t *b, uint32_t nb)
+{
+    uint32_t i = 0, j = 0;
+    while (i < na && j < nb) {
+        if (a[i] == b[j])
+            return true;
+        if (a[i] < b[j])
+            i++;
+        else
+            j++;
+    }
+    return false;
+}
+
+HARNESS_QUIET static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* ------------------------------------------------------------- Lifecycle */
+
+HARNESS_QUIET harness_dpor *harness__dpor_new(bool sleep_sets, unsigned preemption_bound)
+{
+    harness_dpor *d = csp_tool_alloc(sizeof *d);
+    memset(d, 0, sizeof *d);
+    d->sleep_sets = sleep_sets;
+    d->bound = preemption_bound;
+    d->cur = -1;
+    return d;
+}
+
+HARNESS_QUIET static void node_clear(dnode *n)
+{
+    for (uint32_t i = 0; n->acc && i < n->n; i++)
+        csp_tool_free(n->acc[i].a);
+    for (uint32_t i = 0; n->sleep_acc && i < n->nsleep; i++)
+        csp_tool_free(n->sleep_acc[i].a);
+    csp_tool_free(n->keys);
+    csp_tool_free(n->flags);
+    csp_tool_free(n->acc);
+    csp_tool_free(n->sleep_keys);
+    csp_tool_free(n->sleep_acc);
+    memset(n, 0, sizeof *n);
+}
+
+HARNESS_QUIET static void sleep_clear(harness_dpor *d)
+{
+    for (uint32_t i = 0; i < d->nsleep; i++)
+        d->sleep_acc[i].n = 0;
+    d->nsleep = 0;
+}
+
+HARNESS_QUIET void harness__dpor_free(harness_dpor *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->capnodes; i++)
+        node_clear(&d->nodes[i]);
+    csp_tool_free(d->nodes);
+    csp_tool_free(d->ev);
+    csp_tool_free(d->accs.a);
+    csp_tool_free(d->vcs);
+    for (size_t i = 0; i < d->capprocs; i++)
+        csp_tool_free(d->procs[i].evs.a);
+    csp_tool_free(d->procs);
+    csp_tool_free(d->id_proc);
+    csp_tool_free(d->barrier);
+    csp_tool_free(d->okeys);
+    csp_tool_free(d->olast);
+    for (uint32_t i = 0; i < d->capsleep; i++)
+        csp_tool_free(d->sleep_acc[i].a);
+    csp_tool_free(d->sleep_keys);
+    csp_tool_free(d->sleep_acc);
+    csp_tool_free(d);
+}
+
+HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
+{
+    d->blocked = false;
+    d->nev = 0;
+    d->accs.n = 0;
+    d->nvcs = 0;
+    for (size_t i = 0; i < d->nprocs; i++) {
+        d->procs[i].evs.n = 0;
+        d->procs[i].count = 0;
+    }
+    d->nprocs = 0;
+    if (d->id_proc)
+        memset(d->id_proc, 0, d->nid * sizeof *d->id_proc);
+    d->nbarrier = 0;
+    d->cur = -1;
+    if (d->okeys)
+        memset(d->olast, 0xff, d->ocap * sizeof *d->olast);   /* -1: empty */
+    d->ocount = 0;
+    sleep_clear(d);
+}
+
+HARNESS_QUIET bool harness__dpor_blocked(const harness_dpor *d) { return d->blocked; }
+HARNESS_QUIET harness_dpor_stats harness__dpor_stats(const harness_dpor *d) { return d->stats; }
+
+/* ------------------------------------------------------------- Processes */
+
+HARNESS_QUIET static uint32_t proc_of_id(const harness_dpor *d, uint64_t id)
+{
+    return id < d->nid ? d->id_proc[id] : 0;   /* proc + 1, or 0 */
+}
+
+HARNESS_QUIET static uint32_t proc_add(harness_dpor *d, uint64_t id, uint64_t key)
+{
+    uint32_t p = proc_of_id(d, id);
+    if (p)
+        return p - 1;
+    if (id >= d->nid) {
+        size_t n = d->nid ? d->nid : 64;
+        while (n <= id)
+            n *= 2;
+        d->id_proc = csp_tool_realloc(d->id_proc, n * sizeof *d->id_proc);
+        memset(d->id_proc + d->nid, 0, (n - d->nid) * sizeof *d->id_proc);
+        d->nid = n;
+    }
+    if (d->nprocs == d->capprocs) {
+        size_t n = d->capprocs ? 2 * d->capprocs : 16;
+        d->procs = csp_tool_realloc(d->procs, n * sizeof *d->procs);
+        memset(d->procs + d->capprocs, 0, (n - d->capprocs) * sizeof *d->procs);
+        d->capprocs = n;
+    }
+    dproc *pr = &d->procs[d->nprocs];
+    pr->key = key;
+    pr->count = 0;
+    pr->last = -1;
+    pr->pending_join = -1;
+    pr->evs.n = 0;
+    d->id_proc[id] = (uint32_t)d->nprocs + 1;
+    return (uint32_t)d->nprocs++;
+}
+
+/* Events of proc p with index <= j. */
+HARNESS_QUIET static uint32_t count_upto(const harness_dpor *d, uint32_t p, size_t j)
+{
+    const u64vec *v = &d->procs[p].evs;
+    uint32_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (v->a[mid] <= j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+HARNESS_QUIET static uint32_t vc_at(const harness_dpor *d, size_t e, uint32_t p)
+{
+    const devent *x = &d->ev[e];
+    return p < x->vc_len ? d->vcs[x->vc_off + p] : 0;
+}
+
+/* e happens before (or is) f. */
+HARNESS_QUIET static bool hb(const harness_dpor *d, size_t e, size_t f)
+{
+    return vc_at(d, f, d->ev[e].proc) >= d->ev[e].local;
+}
+
+/* ---------------------------------------------------------- Object table */
+
+HARNESS_QUIET static size_t slot_of(const harness_dpor *d, uint64_t key)
+{
+    size_t m = d->ocap - 1, i = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & m;
+    while (d->olast[i] != -1 && d->okeys[i] != key)
+        i = (i + 1) & m;
+    return i;
+}
+
+HARNESS_QUIET static int32_t *obj_last(harness_dpor *d, uint64_t key)
+{
+    if (2 * (d->ocount + 1) > d->ocap) {
+        size_t oldcap = d->ocap;
+        uint64_t *ok = d->okeys;
+        int32_t *ol = d->olast;
+        d->ocap = oldcap ? 2 * oldcap : 256;
+        d->okeys = csp_tool_alloc(d->ocap * sizeof *d->okeys);
+        d->olast = csp_tool_alloc(d->ocap * sizeof *d->olast);
+        memset(d->olast, 0xff, d->ocap * sizeof *d->olast);
+        for (size_t i = 0; i < oldcap; i++)
+            if (ol[i] != -1) {
+                size_t s = slot_of(d, ok[i]);
+                d->okeys[s] = ok[i];
+                d->olast[s] = ol[i];
+            }
+        csp_tool_free(ok);
+        csp_tool_free(ol);
+    }
+    size_t s = slot_of(d, key);
+    if (d->olast[s] == -1) {
+        d->okeys[s] = key;
+        d->olast[s] = -2;   /* claimed, no event yet */
+        d->ocount++;
+    }
+    return &d->olast[s];
+}
+
+/* ----------------------------------------------------------------- Nodes */
+
+HARNESS_QUIET static dnode *node_at(harness_dpor *d, size_t i)
+{
+    if (i >= d->capnodes) {
+        size_t n = d->capnodes ? d->capnodes : 256;
+        while (n <= i)
+            n *= 2;
+        d->nodes = csp_tool_realloc(d->nodes, n * sizeof *d->nodes);
+        memset(d->nodes + d->capnodes, 0, (n - d->capnodes) * sizeof *d->nodes);
+        d->capnodes = n;
+    }
+    if (i >= d->nnodes)
+        d->nnodes = i + 1;
+    return &d->nodes[i];
+}
+
+HARNESS_QUIET void harness__dpor_truncate(harness_dpor *d, size_t keep)
+{
+    for (size_t i = keep + 1; i < d->nnodes; i++)
+        node_clear(&d->nodes[i]);
+    if (d->nnodes > keep + 1)
+        d->nnodes = keep + 1;
+}
+
+HARNESS_QUIET static int node_option(const dnode *n, uint64_t key)
+{
+    for (uint32_t k = 0; k < n->n; k++)
+        if (n->keys[k] == key)
+            return (int)k;
+    return -1;
+}
+
+HARNESS_QUIET static bool node_asleep(const dnode *n, uint64_t key)
+{
+    for (uint32_t k = 0; k < n->nsleep; k++)
+        if (n->sleep_keys[k] == key)
+            return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- Events */
+
+HARNESS_QUIET static void sleep_push(harness_dpor *d, uint64_t key, const u64vec *acc)
+{
+    if (d->nsleep == d->capsleep) {
+        uint32_t n = d->capsleep ? 2 * d->capsleep : 8;
+        d->sleep_keys = csp_tool_realloc(d->sleep_keys, n * sizeof *d->sleep_keys);
+        d->sleep_acc = csp_tool_realloc(d->sleep_acc, n * sizeof *d->sleep_acc);
+        memset(d->sleep_acc + d->capsleep, 0, (n - d->capsleep) * sizeof *d->sleep_acc);
+        d->capsleep = n;
+    }
+    d->sleep_keys[d->nsleep] = key;
+    vec_set(&d->sleep_acc[d->nsleep], acc->a, acc->n);
+    d->nsleep++;
+}
+
+/* The reversal of race (j, e): a backtrack point before j for an initial of
+ * v = notdep(j).e (dpor.c's head). */
+HARNESS_QUIET static void reverse(harness_dpor *d, size_t j, size_t e, unsigned bound)
+{
+    d->stats.races++;
+    int32_t ni = d->ev[j].node;
+    if (ni < 0 || (size_t)ni >= d->nnodes || !d->nodes[ni].run) {
+        d->stats.anomalies++;
+        return;
+    }
+    dnode *n = &d->nodes[ni];
+    if (n->forced)
+        return;   /* fairness made it: not branched on (strategy.c) */
+    /* Initials: events of v with no happens-before predecessor in v. */
+    uint64_t init_keys[64];
+    uint32_t ninit = 0;
+    bool overflow = false;
+    for (size_t u = j + 1; u <= e; u++) {
+        if (u != e && hb(d, j, u))
+            continue;
+        uint32_t pu = d->ev[u].proc;
+        if (d->ev[u].local != count_upto(d, pu, j) + 1)
+            continue;   /* an earlier event of its task is in v */
+        bool initial = true;
+        for (uint32_t r = 0; r < d->ev[u].vc_len && initial; r++)
+            if (r != pu && vc_at(d, u, r) > count_upto(d, r, j))
+                initial = false;
+        if (!initial)
+            continue;
+        if (ninit < 64)
+            init_keys[ninit++] = d->procs[pu].key;
+        else
+            overflow = true;
+    }
+    bool bounded = bound != ~0u;
+    for (uint32_t k = 0; k < ninit; k++) {
+        int o = node_option(n, init_keys[k]);
+        if (o >= 0 && (n->flags[o] & BT) &&
+            (!bounded || n->pre_before + (n->current >= 0 && o != n->current) <= bound))
+            return;   /* the reversal is already planned (or explored) */
+    }
+    int pick = -1;
+    for (uint32_t k = 0; k < ninit && pick < 0; k++) {   /* within the bound, if one is */
+        int o = node_option(n, init_keys[k]);
+        if (o >= 0 && !node_asleep(n, init_keys[k]) &&
+            (!bounded || n->pre_before + (n->current >= 0 && o != n->current) <= bound))
+            pick = o;
+    }
+    for (uint32_t k = 0; k < ninit && pick < 0; k++) {
+        int o = node_option(n, init_keys[k]);
+        if (o >= 0 && !node_asleep(n, init_keys[k]))
+            pick = o;
+    }
+    for (uint32_t k = 0; k < ninit && pick < 0; k++)
+        pick = node_option(n, init_keys[k]);
+    if (pick < 0 || overflow) {
+        /* No initial is an option there: a dependency the runtime did not
+         * report. Stay sound: every option is a backtrack point. */
+        if (pick < 0)
+            d->stats.anomalies++;
+        for (uint32_t k = 0; k < n->n; k++)
+            n->flags[k] |= BT;
+        return;
+    }
+    n->flags[pick] |= BT;
+    /* Bounded: the reversal is a preemption the bound forbids here; also
+     * try the task at the latest earlier decision where it runs for free. */
+    if (bounded && n->current >= 0 && pick != n->current) {
+        uint64_t key = n->keys[pick];
+        for (int32_t m = ni - 1; m >= 0; m--) {
+            dnode *x = &d->nodes[m];
+            if (!x->run || x->forced)
+                continue;
+            int o = node_option(x, key);
+            if (o >= 0 && (x->current < 0 || x->current == o)) {
+                if (!(x->flags[o] & BT)) {
+                    x->flags[o] |= BT;
+                    d->stats.conservative++;
+                }
+                break;
+            }
+        }
+    }
+}
+
+/* The event in progress is over: its clock, its races, the object table,
+ * the sleep set, the explored option's record. */
+HARNESS_QUIET static void finish_event(harness_dpor *d)
+{
+    unsigned bound = d->bound;
+    if (d->cur < 0)
+        return;
+    size_t e = (size_t)d->cur;
+    d->cur = -1;
+    devent *x = &d->ev[e];
+    uint64_t *acc = d->accs.a + x->acc_off;
+    if (x->nacc > 1) {
+        qsort(acc, x->nacc, sizeof *acc, cmp_u64);
+        uint32_t w = 1;
+        for (uint32_t r = 1; r < x->nacc; r++)
+            if (acc[r] != acc[w - 1])
+                acc[w++] = acc[r];
+        x->nacc = w;
+    }
+    dproc *pr = &d->procs[x->proc];
+    /* Direct predecessors: program order, the maker or waker, the last
+     * scheduler step, the last toucher of each object. */
+    int32_t preds[4 + 64];
+    uint32_t npreds = 0;
+    if (pr->last >= 0)
+        preds[npreds++] = pr->last;
+    if (x->join >= 0)
+        preds[npreds++] = x->join;
+    int32_t objpred_first = (int32_t)npreds;
+    bool many = false;
+    for (uint32_t k = 0; k < x->nacc; k++) {
+        int32_t *last = obj_last(d, acc[k]);
+        if (*last >= 0 && (size_t)*last != e) {
+            bool dup = false;
+            for (uint32_t q = 0; q < npreds; q++)
+                dup |= preds[q] == *last;
+            if (!dup) {
+                if (npreds < 4 + 64)
+                    preds[npreds++] = *last;
+                else
+                    many = true;
+            }
+        }
+    }
+    /* The clock. */
+    uint32_t len = (uint32_t)d->nprocs;
+    if (d->nvcs + len > d->capvcs) {
+        d->capvcs = d->capvcs ? 2 * d->capvcs : 4096;
+        while (d->nvcs + len > d->capvcs)
+            d->capvcs *= 2;
+        d->vcs = csp_tool_realloc(d->vcs, d->capvcs * sizeof *d->vcs);
+    }
+    x->vc_off = (uint32_t)d->nvcs;
+    x->vc_len = len;
+    uint32_t *vc = d->vcs + d->nvcs;
+    d->nvcs += len;
+    for (uint32_t r = 0; r < len; r++)
+        vc[r] = r < d->nbarrier ? d->barrier[r] : 0;
+    for (uint32_t q = 0; q < npreds; q++)
+        for (uint32_t r = 0; r < d->ev[preds[q]].vc_len; r++)
+            if (d->vcs[d->ev[preds[q]].vc_off + r] > vc[r])
+                vc[r] = d->vcs[d->ev[preds[q]].vc_off + r];
+    if (many) {   /* more objects than preds[] holds: join them all, race-check none */
+        for (uint32_t k = 0; k < x->nacc; k++) {
+            int32_t l = *obj_last(d, acc[k]);
+            if (l >= 0 && (size_t)l != e)
+                for (uint32_t r = 0; r < d->ev[l].vc_len; r++)
+                    if (d->vcs[d->ev[l].vc_off + r] > vc[r])
+                        vc[r] = d->vcs[d->ev[l].vc_off + r];
+        }
+        d->stats.anomalies++;
+    }
+    vc[x->proc] = x->local;
+    /* Races: an object predecessor of another task with no other path. */
+    for (uint32_t q = (uint32_t)objpred_first; q < npreds; q++) {
+        size_t j = (size_t)preds[q];
+        uint32_t pj = d->ev[j].proc;
+        if (pj == x->proc)
+            continue;
+        bool other = d->nbarrier > pj && d->barrier[pj] >= d->ev[j].local;
+        for (uint32_t r = 0; r < npreds && !other; r++)
+            if (r != q && hb(d, j, (size_t)preds[r]))
+                other = true;
+        if (!other)
+            reverse(d, j, e, bound);
+    }
+    for (uint32_t k = 0; k < x->nacc; k++)
+        *obj_last(d, acc[k]) = (int32_t)e;
+    pr->last = (int32_t)e;
+    /* Sleep set: entries dependent on this event wake up. */
+    uint32_t w = 0;
+    for (uint32_t k = 0; k < d->nsleep; k++) {
+        bool wake = d->sleep_keys[k] == pr->key ||
+                    sorted_meet(d->sleep_acc[k].a, d->sleep_acc[k].n, acc, x->nacc);
+        if (!wake) {
+            if (w != k) {
+                u64vec t = d->sleep_acc[w];
+                d->sleep_keys[w] = d->sleep_keys[k];
+                d->sleep_acc[w] = d->sleep_acc[k];
+                d->sleep_acc[k] = t;
+            }
+            w++;
+        }
+    }
+    for (uint32_t k = w; k < d->nsleep; k++)
+        d->sleep_acc[k].n = 0;
+    d->nsleep = w;
+    /* The explored option's step, for the sleep sets of its siblings. */
+    if (x->node >= 0 && (size_t)x->node < d->nnodes && d->nodes[x->node].run) {
+        dnode *n = &d->nodes[x->node];
+        int o = node_option(n, pr->key);
+        if (o >= 0)
+            vec_set(&n->acc[o], acc, x->nacc);
+    }
+}
+
+HARNESS_QUIET static void start_event(harness_dpor *d, uint32_t p, int32_t node)
+{
+    if (d->nev == d->capev) {
+        d->capev = d->capev ? 2 * d->capev : 1024;
+        d->ev = csp_tool_realloc(d->ev, d->capev * sizeof *d->ev);
+    }
+    dproc *pr = &d->procs[p];
+    devent *x = &d->ev[d->nev];
+    x->proc = p;
+    x->local = ++pr->count;
+    x->node = node;
+    x->join = pr->pending_join;
+    pr->pending_join = -1;
+    x->acc_off = d->accs.n;
+    x->nacc = 0;
+    x->vc_off = x->vc_len = 0;
+    vec_push(&pr->evs, d->nev);
+    d->cur = (int32_t)d->nev++;
+    if (node < 0)   /* it runs without a decision: if it sleeps, the run is redundant */
+        for (uint32_t k = 0; k < d->nsleep; k++)
+            if (d->sleep_keys[k] == pr->key)
+                d->blocked = true;
+}
+
+/* The event in progress belongs to the task with this id (a new one if
+ * another task was running). */
+HARNESS_QUIET static void ensure_event(harness_dpor *d, uint64_t id, uint64_t key)
+{
+    uint32_t p = proc_add(d, id, key);
+    if (d->cur >= 0 && d->ev[d->cur].proc == p)
+        return;
+    finish_event(d);
+    start_event(d, p, -1);
+}
+
+HARNESS_QUIET void harness__dpor_access(harness_dpor *d, const csp_sched_access *a)
+{
+    switch (a->kind) {
+    case CSP_ACCESS_OBJECT:
+        ensure_event(d, a->task, a->task_key);
+        vec_push(&d->accs, a->object);
+        d->ev[d->cur].nacc++;
+        break;
+    case CSP_ACCESS_SPAWN: {
+        int32_t maker = -1;
+        if (a->task) {
+            ensure_event(d, a->task, a->task_key);
+            maker = d->cur;
+        }
+        uint32_t c = proc_add(d, a->other, a->other_key);
+        d->procs[c].pending_join = maker;
+        break;
+    }
+    case CSP_ACCESS_WAKE: {
+        ensure_event(d, a->task, a->task_key);
+        uint32_t c = proc_add(d, a->other, a->other_key);
+        d->procs[c].pending_join = d->cur;
+        break;
+    }
+    case CSP_ACCESS_RUN:
+        /* The only runnable task goes on: if it sleeps, nothing new can
+         * come of this run. */
+        ensure_event(d, a->task, a->task_key);
+        if (d->blocked) {
+            d->stats.runs_blocked++;
+            csp_sched_abort();
+        }
+        break;
+    case CSP_ACCESS_TIME:
+        finish_event(d);
+        if (d->nprocs > d->capbarrier) {
+            d->capbarrier = 2 * d->nprocs;
+            d->barrier = csp_tool_realloc(d->barrier, d->capbarrier * sizeof *d->barrier);
+        }
+        for (size_t p = 0; p < d->nprocs; p++)
+            d->barrier[p] = d->procs[p].count;
+        d->nbarrier = d->nprocs;
+        sleep_clear(d);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------- Decisions */
+
+HARNESS_QUIET void harness__dpor_other_decision(harness_dpor *d, size_t i)
+{
+    dnode *n = node_at(d, i);
+    if (!n->used) {
+        n->used = true;
+        n->run = false;
+    }
+}
+
+HARNESS_QUIET size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_t nopt, const uint64_t *ids,
+                                               int current, size_t forced, size_t replay, unsigned pre_before)
+{
+    finish_event(d);
+    if (d->blocked)
+        return nopt;
+    dnode *n = node_at(d, i);
+    if (!n->used) {   /* a new decision: its options, and the sleep set carried here */
+        n->used = true;
+        n->run = true;
+        n->forced = forced < nopt;
+        n->current = current;
+        n->pre_before = pre_before;
+        n->n = (uint32_t)nopt;
+        n->keys = csp_tool_alloc(nopt * sizeof *n->keys);
+        n->flags = csp_tool_alloc(nopt);
+        n->acc = csp_tool_alloc(nopt * sizeof *n->acc);
+        memset(n->flags, 0, nopt);
+        memset(n->acc, 0, nopt * sizeof *n->acc);
+        for (size_t k = 0; k < nopt; k++) {
+            uint32_t p = proc_of_id(d, ids[k]);
+            n->keys[k] = p ? d->procs[p - 1].key : ids[k] ^ 0x756e6b6e6f776eull;
+        }
+        if (d->sleep_sets && d->nsleep) {
+            n->nsleep = d->nsleep;
+            n->sleep_keys = csp_tool_alloc(d->nsleep * sizeof *n->sleep_keys);
+            n->sleep_acc = csp_tool_alloc(d->nsleep * sizeof *n->sleep_acc);
+            memset(n->sleep_acc, 0, d->nsleep * sizeof *n->sleep_acc);
+            for (uint32_t k = 0; k < d->nsleep; k++) {
+                n->sleep_keys[k] = d->sleep_keys[k];
+                vec_set(&n->sleep_acc[k], d->sleep_acc[k].a, d->sleep_acc[k].n);
+            }
+        }
+    } else if (n->n != nopt || !n->run) {
+        return nopt;   /* the program changed under replay: strategy.c reports it */
+    }
+    size_t pick;
+    if (replay < nopt) {
+        pick = replay;
+    } else if (forced < nopt) {
+        pick = forced;
+    } else {
+        size_t def = current >= 0 ? (size_t)current : 0;
+        pick = nopt;
+        for (size_t k = 0; k < nopt && pick == nopt; k++) {
+            size_t o = (def + k) % nopt;
+            if (!node_asleep(n, n->keys[o]))
+                pick = o;
+        }
+        if (pick == nopt) {   /* every option asleep: nothing new below */
+            d->blocked = true;
+            d->stats.runs_blocked++;
+            return nopt;
+        }
+    }
+    n->flags[pick] |= BT | DONE;
+    /* The sleep set after this decision: its own, and the options explored
+     * before this one (their steps are independent of what follows until a
+     * dependent event wakes them). */
+    sleep_clear(d);
+    if (d->sleep_sets) {
+        for (uint32_t k = 0; k < n->nsleep; k++)
+            if (n->sleep_keys[k] != n->keys[pick])
+                sleep_push(d, n->sleep_keys[k], &n->sleep_acc[k]);
+        for (uint32_t k = 0; k < n->n; k++)
+            if (k != pick && (n->flags[k] & DONE) && !node_asleep(n, n->keys[k]))
+                sleep_push(d, n->keys[k], &n->acc[k]);
+    }
+    uint32_t p = proc_of_id(d, ids[pick]);
+    if (p)
+        start_event(d, p - 1, (int32_t)i);
+    return pick;
+}
+
+HARNESS_QUIET void harness__dpor_end_run(harness_dpor *d)
+{
+    finish_event(d);
+}
+
+HARNESS_QUIET size_t harness__dpor_next_option(const harness_dpor *d, size_t i, unsigned pre_before,
+                                              unsigned preemption_bound)
+{
+    if (i >= d->nnodes || !d->nodes[i].run)
+        return ~(size_t)0;
+    const dnode *n = &d->nodes[i];
+    if (n->forced)
+        return n->n;
+    for (uint32_t k = 0; k < n->n; k++) {
+        if ((n->flags[k] & (BT | DONE)) != BT || node_asleep(n, n->keys[k]))
+            continue;
+        unsigned p = pre_before + (n->current >= 0 && (int)k != n->current);
+        if (p > preemption_bound)
+            continue;
+        return k;
+    }
+    return n->n;
+}

@@ -1,0 +1,448 @@
+/* test_dpor.c — partial-order reduction (issue 16 §1, harness/src/dpor.c)
+ * against the unreduced EXHAUSTIVE search, which is the independent check:
+ * for generated programs, the set of final states the reduced search reaches
+ * equals the set the unreduced one reaches — with no bound, and with
+ * preemption bounds 1 and 2 — in no more schedules, and in far fewer overall.
+ *
+ * A generated program: 2 or 3 tasks, each a few operations drawn from a
+ * seed — a read-modify-write of a shared cell under a mutex (whose order
+ * shows in the value each reads), two mutexes taken in
+ * a random order (so that some programs can deadlock), sends and receives
+ * on channels of capacity 0 or 1 (as many receives as sends on each, spread
+ * over the tasks), a select with a default over both channels, a yield, a
+ * line of harness_output that also goes into a log under a mutex. main waits for them all with a wait group and
+ * then writes the final state: the cells, and what each task saw (values
+ * read, received, selected) in its own order. The final state is that line,
+ * or DEADLOCK.
+ *
+ * The sets are collected in memory shared with this process (MAP_SHARED
+ * before harness_run forks): a hash of every final line, and the DEADLOCK
+ * verdict from `seen`. */
+#include "controlled_util.h"
+
+#include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+#define PROGRAMS (SANITIZED ? 4u : 30u)   /* generated programs per comparison */
+#define NAIVE_CAP 10000u     /* unreduced schedules a program may take */
+#define RANDOM_RUNS (SANITIZED ? 500u : 5000u)
+
+/* ------------------------------------------------------------- Programs */
+
+enum op_kind { OP_RMW, OP_LOCK2, OP_SEND, OP_RECV, OP_SELECT, OP_YIELD, OP_OUT };
+#define MAX_TASKS 3
+#define MAX_OPS 4
+#define LOG_MAX 8
+
+struct op { enum op_kind kind; int a, b; };
+struct program {
+    unsigned ntasks;
+    unsigned nops[MAX_TASKS];
+    struct op ops[MAX_TASKS][MAX_OPS];
+    size_t cap[2];
+};
+
+/* What one run of it has (in the child). */
+static struct {
+    const struct program *p;
+    csp_mutex *m[2];
+    csp_chan *c[2];
+    csp_waitgroup *wg;
+    int cell[2];
+    int log[MAX_TASKS][LOG_MAX];
+    unsigned nlog[MAX_TASKS];
+    csp_mutex *lm;             /* OP_OUT: the shared log, in the order of the lines */
+    int order[2 * MAX_TASKS * MAX_OPS];
+    unsigned norder;
+} w;
+
+static void note(unsigned t, int v)
+{
+    if (w.nlog[t] < LOG_MAX)
+        w.log[t][w.nlog[t]++] = v;
+}
+
+static void task(void *arg)
+{
+    unsigned t = (unsigned)(uintptr_t)arg;
+    for (unsigned i = 0; i < w.p->nops[t]; i++) {
+        const struct op *o = &w.p->ops[t][i];
+        int v;
+        switch (o->kind) {
+        case OP_RMW:
+            csp_mutex_lock(w.m[o->a]);
+            v = w.cell[o->a];
+            w.cell[o->a] = v * 3 + (int)t + 1;
+            csp_mutex_unlock(w.m[o->a]);
+            note(t, v);
+            break;
+        case OP_LOCK2:
+            csp_mutex_lock(w.m[o->a]);
+            csp_mutex_lock(w.m[o->b]);
+            w.cell[o->a] += (int)t + 1;
+            csp_mutex_unlock(w.m[o->b]);
+            csp_mutex_unlock(w.m[o->a]);
+            break;
+        case OP_SEND:
+            v = (int)(10 * (t + 1) + i);
+            csp_send(w.c[o->a], &v);
+            break;
+        case OP_RECV:
+            v = 0;
+            csp_recv(w.c[o->a], &v);
+            note(t, v);
+            break;
+        case OP_SELECT: {
+            int v0 = 0, v1 = 0;
+            csp_case cs[2] = { { w.c[0], CSP_OP_RECV, &v0, false }, { w.c[1], CSP_OP_RECV, &v1, false } };
+            int k = csp_select(cs, 2, true);
+            note(t, k < 0 ? -1 : k == 0 ? 100 + v0 : 200 + v1);
+            break;
+        }
+        case OP_YIELD:
+            csp_yield();
+            break;
+        case OP_OUT:   /* a line of output, and the same in a log under a mutex */
+            harness_output("t%u.%u ", t, i);
+            csp_mutex_lock(w.lm);
+            if (w.norder < sizeof w.order / sizeof *w.order)
+                w.order[w.norder++] = (int)(10 * t + i);
+            csp_mutex_unlock(w.lm);
+            break;
+        }
+    }
+    csp_wg_done(w.wg);
+}
+
+/* The shared tally: hashes of the final lines of this search. */
+#define SET_CAP 8192
+struct set {
+    unsigned n;
+    bool overflow;
+    uint64_t h[SET_CAP];
+};
+static struct set *shared_set;
+
+static void set_add(struct set *s, uint64_t h)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (s->h[i] == h)
+            return;
+    if (s->n < SET_CAP)
+        s->h[s->n++] = h;
+    else
+        s->overflow = true;
+}
+
+static void program_main(void *arg)
+{
+    w.p = arg;
+    memset(w.cell, 0, sizeof w.cell);
+    memset(w.nlog, 0, sizeof w.nlog);
+    w.norder = 0;
+    w.lm = csp_mutex_make("log");
+    w.m[0] = csp_mutex_make("m0");
+    w.m[1] = csp_mutex_make("m1");
+    w.c[0] = csp_chan_make(sizeof(int), w.p->cap[0], "c0");
+    w.c[1] = csp_chan_make(sizeof(int), w.p->cap[1], "c1");
+    w.wg = csp_wg_make();
+    csp_wg_add(w.wg, (int)w.p->ntasks);
+    for (unsigned t = 0; t < w.p->ntasks; t++)
+        csp_go(task, (void *)(uintptr_t)t, "task");
+    csp_wg_wait(w.wg);
+    char line[512];
+    int n = snprintf(line, sizeof line, "cells %d %d | log", w.cell[0], w.cell[1]);
+    for (unsigned i = 0; i < w.norder; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %d", w.order[i]);
+    n += snprintf(line + n, sizeof line - (size_t)n, " |");
+    for (unsigned t = 0; t < w.p->ntasks; t++) {
+        for (unsigned i = 0; i < w.nlog[t] && n < (int)sizeof line - 16; i++)
+            n += snprintf(line + n, sizeof line - (size_t)n, " %d", w.log[t][i]);
+        n += snprintf(line + n, sizeof line - (size_t)n, " |");
+    }
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; line[i]; i++)
+        h = (h ^ (uint8_t)line[i]) * 0x100000001b3ull;
+    set_add(shared_set, h);
+    harness_output("%s\n", line);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void generate(struct program *p, uint64_t seed, bool small)
+{
+    memset(p, 0, sizeof *p);
+    uint64_t s = seed * 0x2545f4914f6cdd1dull + 1;
+    p->ntasks = small ? 2 : 2 + (unsigned)(rnd(&s) % 2);
+    p->cap[0] = rnd(&s) % 2;
+    p->cap[1] = rnd(&s) % 2;
+    unsigned total = small ? 3 : p->ntasks == 2 ? 4 + (unsigned)(rnd(&s) % 2) : 3 + (unsigned)(rnd(&s) % 2);
+    /* Messages first: each a send in one task and a receive in another. */
+    unsigned msgs = (unsigned)(rnd(&s) % 2);
+    for (unsigned k = 0; k < msgs; k++) {
+        unsigned ts = (unsigned)(rnd(&s) % p->ntasks), tr = (ts + 1 + (unsigned)(rnd(&s) % (p->ntasks - 1))) % p->ntasks;
+        int c = (int)(rnd(&s) % 2);
+        if (p->nops[ts] < MAX_OPS && p->nops[tr] < MAX_OPS) {
+            p->ops[ts][p->nops[ts]++] = (struct op){ OP_SEND, c, 0 };
+            p->ops[tr][p->nops[tr]++] = (struct op){ OP_RECV, c, 0 };
+        }
+    }
+    unsigned used = 2 * msgs;
+    if (small && !msgs) {   /* small: two tasks that meet at least once */
+        enum op_kind k = rnd(&s) % 2 ? OP_RMW : OP_OUT;
+        p->ops[0][p->nops[0]++] = (struct op){ k, 0, 0 };
+        p->ops[1][p->nops[1]++] = (struct op){ k, 0, 0 };
+        used = 2;
+    }
+    for (; used < total; used++) {
+        unsigned t = (unsigned)(rnd(&s) % p->ntasks);
+        if (p->nops[t] >= MAX_OPS)
+            continue;
+        struct op o;
+        switch (rnd(&s) % 8) {
+        case 0: case 1: case 2: o = (struct op){ OP_RMW, (int)(rnd(&s) % 3 == 0), 0 }; break;
+        case 3: { int a = (int)(rnd(&s) % 2); o = (struct op){ OP_LOCK2, a, 1 - a }; break; }
+        case 4: o = (struct op){ OP_SELECT, 0, 0 }; break;
+        case 5: case 6: o = (struct op){ OP_OUT, 0, 0 }; break;
+        default: o = (struct op){ OP_YIELD, 0, 0 }; break;
+        }
+        /* Insert at a random place in the task's list. */
+        unsigned at = (unsigned)(rnd(&s) % (p->nops[t] + 1));
+        memmove(&p->ops[t][at + 1], &p->ops[t][at], (p->nops[t] - at) * sizeof(struct op));
+        p->ops[t][at] = o;
+        p->nops[t]++;
+    }
+}
+
+static void describe(const struct program *p, char *buf, size_t n)
+{
+    static const char *names[] = { "rmw", "lock2", "send", "recv", "select", "yield", "out" };
+    int k = snprintf(buf, n, "caps %zu/%zu:", p->cap[0], p->cap[1]);
+    for (unsigned t = 0; t < p->ntasks; t++) {
+        k += snprintf(buf + k, n - (size_t)k, " [");
+        for (unsigned i = 0; i < p->nops[t]; i++)
+            k += snprintf(buf + k, n - (size_t)k, "%s%s%d", i ? " " : "", names[p->ops[t][i].kind],
+                          p->ops[t][i].a);
+        k += snprintf(buf + k, n - (size_t)k, "]");
+    }
+}
+
+/* -------------------------------------------------------------- Searches */
+
+struct outcome {
+    unsigned schedules, pruned;
+    bool exhausted, deadlock;
+    struct set set;
+};
+
+static void explore(struct program *p, bool reduced, unsigned bound, unsigned cap, struct outcome *out)
+{
+    memset(shared_set, 0, sizeof *shared_set);
+    harness_options o = cu_options();
+    o.strategy = cap == RANDOM_RUNS && !reduced ? HARNESS_RANDOM : HARNESS_EXHAUSTIVE;
+    o.schedules = cap;
+    o.preemption_bound = bound;
+    o.choice_bound = HARNESS_UNBOUNDED;
+    o.no_reduction = !reduced;
+    o.keep_going = true;
+    o.max_steps = 10000;
+    o.timeout = 120 * CSP_SECOND;
+    harness_result r;
+    if (harness_run(program_main, p, &o, &r) != 0)
+        fail_msg("harness_run: %s", r.message ? r.message : "?");
+    unsigned allowed = 1u << HARNESS_PASS | 1u << HARNESS_DEADLOCK | 1u << HARNESS_NONDETERMINISTIC;
+    if (r.seen & ~allowed) {
+        cu_print_result(&r);
+        fail_msg("an unexpected verdict (seen 0x%x)", r.seen);
+    }
+    out->schedules = r.schedules_run;
+    out->pruned = r.schedules_pruned;
+    out->exhausted = r.exhausted;
+    out->deadlock = (r.seen & (1u << HARNESS_DEADLOCK)) != 0;
+    out->set = *shared_set;
+    assert_false(out->set.overflow);
+    harness_result_free(&r);
+}
+
+static bool same_states(const struct outcome *a, const struct outcome *b)
+{
+    if (a->deadlock != b->deadlock || a->set.n != b->set.n)
+        return false;
+    for (unsigned i = 0; i < a->set.n; i++) {
+        bool found = false;
+        for (unsigned j = 0; j < b->set.n && !found; j++)
+            found = a->set.h[i] == b->set.h[j];
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static struct outcome naive, red;   /* large: static */
+
+/* Every state of a is one of b's. */
+static bool subset(const struct outcome *a, const struct outcome *b)
+{
+    if (a->deadlock && !b->deadlock)
+        return false;
+    for (unsigned i = 0; i < a->set.n; i++) {
+        bool found = false;
+        for (unsigned j = 0; j < b->set.n && !found; j++)
+            found = a->set.h[i] == b->set.h[j];
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static void compare(unsigned bound, const char *label, bool small)
+{
+    unsigned long long sum_naive = 0, sum_red = 0, sum_pruned = 0;
+    unsigned compared = 0, skipped = 0, several = 0;
+    for (uint64_t seed = 1; seed <= PROGRAMS; seed++) {
+        struct program p;
+        generate(&p, seed, small);
+        char desc[256];
+        describe(&p, desc, sizeof desc);
+        explore(&p, true, bound, 20 * NAIVE_CAP, &red);
+        if (!red.exhausted)
+            fail_msg("%s seed %llu (%s): reduced search not exhausted after %u schedules", label,
+                     (unsigned long long)seed, desc, red.schedules);
+        explore(&p, false, bound, NAIVE_CAP, &naive);
+        if (!naive.exhausted) {
+            /* Too big to search unreduced here: every state that RANDOM
+             * schedules reach must be among the reduced search's. */
+            explore(&p, false, bound, RANDOM_RUNS, &naive);
+            if (cu_verbose())
+                printf("  seed %llu %s: unreduced over %u; reduced %u, %u states%s; RANDOM %u states%s\n",
+                       (unsigned long long)seed, desc, NAIVE_CAP, red.schedules, red.set.n,
+                       red.deadlock ? " + DEADLOCK" : "", naive.set.n, naive.deadlock ? " + DEADLOCK" : "");
+            if (!subset(&naive, &red))
+                fail_msg("%s seed %llu (%s): RANDOM reaches %u states%s, the reduced search %u%s",
+                         label, (unsigned long long)seed, desc, naive.set.n,
+                         naive.deadlock ? " + DEADLOCK" : "", red.set.n, red.deadlock ? " + DEADLOCK" : "");
+            several += red.set.n + red.deadlock > 1;
+            skipped++;
+            continue;
+        }
+        if (cu_verbose())
+            printf("  seed %llu %s: unreduced %u, reduced %u (+%u pruned), %u states%s\n",
+                   (unsigned long long)seed, desc, naive.schedules, red.schedules, red.pruned,
+                   naive.set.n, naive.deadlock ? " + DEADLOCK" : "");
+        if (!same_states(&naive, &red))
+            fail_msg("%s seed %llu (%s): unreduced reaches %u states%s in %u schedules, reduced "
+                     "%u states%s in %u", label, (unsigned long long)seed, desc, naive.set.n,
+                     naive.deadlock ? " + DEADLOCK" : "", naive.schedules, red.set.n,
+                     red.deadlock ? " + DEADLOCK" : "", red.schedules);
+        assert_true(red.schedules <= naive.schedules);
+        sum_naive += naive.schedules;
+        sum_red += red.schedules;
+        sum_pruned += red.pruned;
+        several += naive.set.n + naive.deadlock > 1;
+        compared++;
+    }
+    printf("%s: %u programs searched in full both ways (%u with more than one final state between them "
+           "and the others), same final states; schedules unreduced %llu, reduced %llu (+%llu cut short "
+           "as redundant): %.1fx fewer; %u programs too big unreduced (over %u schedules): every state "
+           "of %u RANDOM schedules reached by the reduced search\n",
+           label, compared, several, sum_naive, sum_red, sum_pruned,
+           sum_red ? (double)sum_naive / (double)sum_red : 0.0, skipped, NAIVE_CAP, RANDOM_RUNS);
+    assert_int_equal(compared + skipped, PROGRAMS);
+    assert_true(compared >= (small ? PROGRAMS / 2 : 0));   /* enough searched in full both ways */
+    assert_true(several >= (compared + skipped) / 3);   /* the comparison is not vacuous */
+    assert_true(sum_red * 2 < sum_naive);   /* "far fewer": at least half, overall */
+}
+
+static void unbounded_same_states(void **state)
+{
+    (void)state;
+    compare(HARNESS_UNBOUNDED, "no bound, small programs", true);
+    compare(HARNESS_UNBOUNDED, "no bound", false);
+}
+
+static void bound_2_same_states(void **state)
+{
+    (void)state;
+    compare(2, "preemption bound 2", false);
+}
+
+static void bound_1_same_states(void **state)
+{
+    (void)state;
+    compare(1, "preemption bound 1", false);
+}
+
+/* Independent tasks: n tasks each sending on its own channel, received by
+ * main in order. Every interleaving of the tasks' steps is equivalent: one
+ * schedule, where the unreduced search runs many. */
+static void independent(void *arg)
+{
+    (void)arg;
+    csp_chan *c = csp_chan_make(sizeof(int), 1, "own");
+    int v = 1;
+    csp_send(c, &v);
+    csp_yield();
+    csp_recv(c, &v);
+    csp_chan_free(c);
+}
+
+static void independent_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2; i++)
+        csp_go(independent, NULL, "independent");
+}
+
+static void independent_tasks_one_schedule(void **state)
+{
+    (void)state;
+    harness_options o = cu_options();
+    o.strategy = HARNESS_EXHAUSTIVE;
+    o.schedules = 100000;
+    o.preemption_bound = HARNESS_UNBOUNDED;
+    o.keep_going = true;
+    harness_result r;
+    assert_int_equal(harness_run(independent_main, NULL, &o, &r), 0);
+    printf("2 independent tasks (each on its own channel): reduced %u schedule(s), exhausted %d\n",
+           r.schedules_run, (int)r.exhausted);
+    assert_true(r.exhausted);
+    assert_int_equal(r.schedules_run, 1);
+    unsigned reduced = r.schedules_run;
+    harness_result_free(&r);
+    o.no_reduction = true;
+    assert_int_equal(harness_run(independent_main, NULL, &o, &r), 0);
+    printf("  unreduced: %u schedules, exhausted %d\n", r.schedules_run, (int)r.exhausted);
+    assert_true(r.exhausted);
+    assert_true(r.schedules_run > 10 * reduced);
+    harness_result_free(&r);
+}
+
+int main(void)
+{
+    cu_main_init();
+    shared_set = mmap(NULL, sizeof *shared_set, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared_set == MAP_FAILED)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(independent_tasks_one_schedule),
+        cmocka_unit_test(unbounded_same_states),
+        cmocka_unit_test(bound_2_same_states),
+        cmocka_unit_test(bound_1_same_states),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
