@@ -134,7 +134,7 @@ static void pingpong(uint64_t iters)
 {
     pp_iters = iters;
     csp_sched_hooks hooks = { .decide = first_option };
-    csp_run_limits lim = { 0, 0 };
+    csp_run_limits lim = { .max_steps = 0 };   /* no step bound, no horizon, no timer window */
     csp_run_stats st;
     csp_sched_run(ping, NULL, &hooks, &lim, &st);
     csp_sched_reset();

@@ -327,10 +327,16 @@ PATTERN(cancel_no_poll_pattern,
 /* ------------------------------------------------------------------ Demo */
 
 /* A byte on standard input cancels (stdin_cancel.h): close(done). */
+typedef struct {
+    du4 *d;
+    atomic_int cancelled;
+} du_demo_state;
+
 static void close_done(void *arg)
 {
-    du4 *d = arg;
-    csp_close(d->done);
+    du_demo_state *s = arg;
+    atomic_store(&s->cancelled, 1);
+    csp_close(s->d->done);
 }
 
 static int du_usage(FILE *out, int status)
@@ -362,7 +368,9 @@ static int du_demo_main(int argc, char **argv)
     int nroots = i < argc ? argc - i : 1;
 
     du4 *d = du4_make(CANCEL_BROADCAST, 0);
-    stdin_cancel *watch = stdin_cancel_start(close_done, d);
+    du_demo_state state = { .d = d };
+    atomic_init(&state.cancelled, 0);
+    stdin_cancel *watch = stdin_cancel_start(close_done, &state);
     if (!watch) {
         fprintf(stderr, "du: pipe: %s\n", strerror(errno));
         du4_free(d);
@@ -378,6 +386,11 @@ static int du_demo_main(int argc, char **argv)
     if (ticker)
         csp_ticker_free(ticker);
     stdin_cancel_stop(watch);
+    /* A cancel that cut the walk short is a cancel even when the loop's
+     * select took the closed fileSizes rather than the closed done (both
+     * ready: the choice is random, as in Go); as in the crawl demo. */
+    if (atomic_load(&state.cancelled))
+        finished = false;
     long unreadable = atomic_load(&d->unreadable);
     du4_free(d);
     if (!finished) {

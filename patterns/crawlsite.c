@@ -604,12 +604,17 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
  * own request: every fetching task blocks in its own curl_easy_perform (a
  * declared system call). A multi handle would serve all fetches from one
  * thread, but then the tasks would wait on a channel for that thread, and
- * crawl1's unbounded concurrency would no longer be its own sockets. What
- * the easy handles share is what Go's http.DefaultTransport shares: a
- * cache of idle keep-alive connections (a CURLSH, its lock a mutex, as the
- * transport's is), so a crawl does not open a connection per page, and
- * idle easy handles, reset before reuse (each keeps the multi handle that
- * curl_easy_perform makes on first use, and its wake-up socket pair). */
+ * crawl1's unbounded concurrency would no longer be its own sockets.
+ * Keep-alive, what Go's http.DefaultTransport gives with its cache of idle
+ * connections, comes from reusing idle easy handles, reset before reuse:
+ * each keeps its own connection cache (in the multi handle that
+ * curl_easy_perform makes on first use, with its wake-up socket pair), so a
+ * crawl does not open a connection per page. The handles share only the DNS
+ * cache (a CURLSH, its lock a mutex). Not the connection cache: libcurl does
+ * not support sharing connections between concurrent threads (its
+ * CURLSHOPT_SHARE page and KNOWN_BUGS), and did free a connection another
+ * thread was still writing (valgrind, libcurl 7.88: "double free or
+ * corruption" in about one crawl in 200 on a busy machine). */
 #define FETCH_MAX_BYTES (8L << 20)
 
 typedef struct {
@@ -781,7 +786,6 @@ crawl_site *crawlsite_http(const char *root, const atomic_int *cancel)
     curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(s->share, CURLSHOPT_USERDATA, s);
-    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     s->base.fetch = http_fetch;
     s->base.root = s->root;

@@ -122,7 +122,11 @@ echo "install: $n header compilations (each header alone, c11 and gnu11)"
 pc=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs chanlab)
 [[ " $pc " == *" -I$prefix/include/chanlab "* && " $pc " == *" -lchanlab_harness -lchanlab_csp "* ]] ||
   fail "pkg-config --cflags --libs chanlab says '$pc'"
-ldd build/test_pipeline | grep -q "libchanlab_csp.so.$version => $prefix/lib/" ||
+# (ldd's whole output first: under pipefail, grep -q leaving at the first match
+# can kill ldd with SIGPIPE and fail the pipeline — one run in three on a busy
+# machine.)
+deps=$(ldd build/test_pipeline)
+grep -q "libchanlab_csp.so.$version => $prefix/lib/" <<<"$deps" ||
   fail "the pkg-config-built test does not use $prefix/lib/libchanlab_csp.so.$version"
 
 # 7. The static libraries, through the CMake package.

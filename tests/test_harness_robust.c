@@ -3,7 +3,8 @@
  * never takes the rest of a catalog run down"): a child killed outright, one
  * that computes past the wall bound, one stopped so that it cannot answer
  * SIGQUIT, one that leaks a hundred task threads (and one that leaks a
- * thread that is no task), one that calls exit() in
+ * thread that is no task, alone and beside a pool of idle task threads,
+ * which are no leak), one that calls exit() in
  * the middle of the run. And a task that computes for a while without
  * touching the runtime, well under hang_after, is no hang.
  * No timing is asserted: "returns promptly" is harness_run returning at all,
@@ -152,6 +153,52 @@ static void leak_of_a_thread_that_is_no_task(void **state)
     harness_result_free(&r);
 }
 
+/* Pooled task threads (runtime/src/threads.c "Spawn") outlive their tasks,
+ * idle: they are the runtime's own, never "OS threads beyond the tasks". A
+ * thousand short tasks in waves leave a pool of idle threads behind, and
+ * no leak; beside them, a thread that is no task is still counted, alone. */
+static void short_task(void *arg) { csp_wg_done(arg); }
+
+static void many_short_tasks(void *arg)
+{
+    csp_waitgroup *wg = csp_wg_make();
+    for (int wave = 0; wave < 10; wave++) {
+        csp_wg_add(wg, 100);
+        for (int i = 0; i < 100; i++)
+            csp_go(short_task, wg, "short");
+        csp_wg_wait(wg);
+    }
+    csp_wg_free(wg);
+}
+
+static void no_thread_leak_after_many_short_tasks(void **state)
+{
+    harness_options o = hu_options();
+    harness_result r;
+    hu_run(many_short_tasks, NULL, &o, &r);
+    hu_assert_verdict(&r, HARNESS_PASS);
+    assert_int_equal(r.leaked_threads, 0);
+    harness_result_free(&r);
+}
+
+static void many_short_tasks_and_a_raw_thread(void *arg)
+{
+    many_short_tasks(arg);
+    leak_a_raw_thread(arg);
+}
+
+static void leak_of_a_raw_thread_beside_pooled_threads(void **state)
+{
+    harness_options o = hu_options();
+    harness_result r;
+    hu_run(many_short_tasks_and_a_raw_thread, NULL, &o, &r);
+    hu_assert_verdict(&r, HARNESS_LEAK);
+    assert_int_equal(r.leaked_threads, 1);
+    assert_int_equal(r.leaked_tasks, 0);
+    hu_assert_contains(&r, r.message, "1 OS thread beyond the tasks still running");
+    harness_result_free(&r);
+}
+
 /* ---------------------------------------------------------------- exit() */
 
 static void exit_in_a_task(void *arg)
@@ -210,6 +257,8 @@ int main(void)
         cmocka_unit_test(hang_when_the_child_cannot_answer),
         cmocka_unit_test(leak_of_a_hundred_threads),
         cmocka_unit_test(leak_of_a_thread_that_is_no_task),
+        cmocka_unit_test(no_thread_leak_after_many_short_tasks),
+        cmocka_unit_test(leak_of_a_raw_thread_beside_pooled_threads),
         cmocka_unit_test(crash_when_the_program_exits),
         cmocka_unit_test(pass_for_a_cpu_burst_under_hang_after),
     };

@@ -3,8 +3,10 @@
  * running tasks on other threads by signalling them (as Go's SIGQUIT dump
  * does).
  *
- * Stack requests: the requester fills a slot with the target's tid and sends
- * HARNESS_SIG_STACK to that thread; the handler walks its own frame pointers
+ * Stack requests: the requester fills a slot with the target's tid and task
+ * id and sends HARNESS_SIG_STACK to that thread; the handler, if that task is
+ * still the one running there (a pooled thread may have moved on to another
+ * task), walks its own frame pointers
  * from the interrupted context into the slot and sets `done`. The requester
  * waits a bounded time; a thread that does not answer (TSan defers signals
  * until an interceptor runs) is also asked to answer at its next runtime call
@@ -28,6 +30,7 @@
 
 typedef struct {
     _Atomic int tid;
+    _Atomic uint64_t task;
     _Atomic int done;
     int n;
     uintptr_t pcs[CSP_DEBUG_MAX_PCS];
@@ -57,7 +60,8 @@ static HARNESS_QUIET void stack_signal(int sig, siginfo_t *si, void *ucv)
     (void)sig;
     (void)si;
     int saved = errno;
-    if (atomic_load(&req.tid) != (int)syscall(SYS_gettid)) {
+    if (atomic_load(&req.tid) != (int)syscall(SYS_gettid) ||
+        atomic_load(&req.task) != csp_debug_current_task()) {
         errno = saved;
         return;
     }
@@ -81,16 +85,17 @@ static HARNESS_CODE void install_stack_handler(void)
 
 /* One sample of a running task's stack, or 0 frames after ~50 ms. Quiet:
  * the handler writes req in another thread with no edge TSan could see. */
-static HARNESS_QUIET int ask_stack_once(int tid, uintptr_t *pcs)
+static HARNESS_QUIET int ask_stack_once(int tid, uint64_t task, uintptr_t *pcs)
 {
     install_stack_handler();
     atomic_store(&req.done, 0);
     req.n = 0;
+    atomic_store(&req.task, task);
     atomic_store(&req.tid, tid);
-    csp_debug_stack_request(tid);   /* answered at its next runtime call, if sooner */
+    csp_debug_stack_request(tid, task);   /* answered at its next runtime call, if sooner */
     if (syscall(SYS_tgkill, getpid(), tid, HARNESS_SIG_STACK) != 0) {
         atomic_store(&req.tid, 0);
-        csp_debug_stack_request(0);
+        csp_debug_stack_request(0, 0);
         return 0;
     }
     uintptr_t answer[CSP_DEBUG_MAX_PCS];
@@ -101,7 +106,7 @@ static HARNESS_QUIET int ask_stack_once(int tid, uintptr_t *pcs)
         struct timespec ts = { 0, 100000 };
         nanosleep(&ts, NULL);
     }
-    csp_debug_stack_request(0);
+    csp_debug_stack_request(0, 0);
     if (!atomic_load(&req.done) && nanswer > 0) {
         atomic_store(&req.tid, 0);
         for (int k = 0; k < nanswer; k++)
@@ -121,12 +126,12 @@ static HARNESS_QUIET int ask_stack_once(int tid, uintptr_t *pcs)
  * ASan build's busy loop spends half its time), loses callers from the walk:
  * take up to eight samples, stop at one that walked four frames deep, and
  * keep the deepest. */
-static HARNESS_QUIET int ask_stack(int tid, uintptr_t *pcs)
+static HARNESS_QUIET int ask_stack(int tid, uint64_t task, uintptr_t *pcs)
 {
     uintptr_t best[CSP_DEBUG_MAX_PCS], got[CSP_DEBUG_MAX_PCS];
     int nbest = 0;
     for (int i = 0; i < 8 && nbest < 4; i++) {
-        int n = ask_stack_once(tid, got);
+        int n = ask_stack_once(tid, task, got);
         if (n > nbest) {
             for (int k = 0; k < n; k++)
                 best[k] = got[k];
@@ -170,7 +175,7 @@ HARNESS_CODE void harness__snapshot_tasks(harness_record *r, bool ask_running)
         } else if (t->state == CSP_DEBUG_RUNNING && is_self) {
             t->npcs = csp_debug_stack_here(t->pcs, CSP_DEBUG_MAX_PCS, 0);
         } else if (t->state != CSP_DEBUG_PARKED && ask_running && t->tid > 0 && t->npcs == 0) {
-            t->npcs = ask_stack(t->tid, t->pcs);
+            t->npcs = ask_stack(t->tid, t->id, t->pcs);
         }
         /* The record carries ages, not instants: the parent's clock differs. */
         t->since = t->state == CSP_DEBUG_RUNNING ? 0 : now - t->since;

@@ -27,6 +27,11 @@
  * csp_* is itself a task (task 1, "main"), and so is any other thread the first
  * time it calls in. It stays usable in a child after fork(): the child keeps the
  * calling task and forgets the parent's other tasks (they do not exist there).
+ * In free mode a task runs on an OS thread that may have run other tasks before
+ * it (a finished task's thread waits, idle, for the next csp_go; not under
+ * ThreadSanitizer): like a goroutine, a task owns no thread, so the program's
+ * own thread-local variables may hold a previous task's values. A task that
+ * changes its thread's CPU affinity or signal mask is the last on that thread.
  */
 #ifndef CSP_H
 #define CSP_H

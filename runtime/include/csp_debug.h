@@ -72,8 +72,14 @@ uint64_t csp_debug_current_task(void);
 uint64_t csp_debug_progress(void);
 /* csp_now() when a task last finished (0 if none has). */
 csp_duration csp_debug_last_task_exit(void);
-/* Threads the runtime started for itself (the timer thread). */
+/* OS threads the runtime keeps for itself that are not tasks: the timer
+ * thread, the watchdog, and the idle task threads of the threads backend's
+ * pool (runtime/src/threads.c). Live tasks plus these are all the threads the
+ * runtime accounts for; any other thread is the program's own. */
 int csp_debug_runtime_threads(void);
+/* Of those, the idle pooled task threads (threads backend; 0 under TSan,
+ * which keeps a thread per task). */
+int csp_debug_idle_threads(void);
 long     csp_debug_live_chans(void);
 
 /* Panics go here instead of aborting (must not return: a harness ends the
@@ -98,11 +104,12 @@ void csp_debug_set_noise(unsigned permille);
 /* The frame-pointer stack of the calling thread from (pc, fp) — e.g. from a
  * signal's ucontext — bounded by the calling task's stack. Async-signal-safe. */
 int csp_debug_stack_from(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, int max);
-/* Asks the task running on OS thread `tid` for its stack: it answers at its
- * next scheduling point (any runtime call), which works where a signal is not
- * delivered promptly (TSan defers signals until an interceptor runs). Poll
- * csp_debug_stack_answer; cancel with tid 0. */
-void csp_debug_stack_request(int tid);
+/* Asks task `task`, running on OS thread `tid`, for its stack: it answers at
+ * its next scheduling point (any runtime call), which works where a signal is
+ * not delivered promptly (TSan defers signals until an interceptor runs).
+ * Another task on that thread (a pooled thread runs task after task) does
+ * not answer. Poll csp_debug_stack_answer; cancel with tid 0. */
+void csp_debug_stack_request(int tid, uint64_t task);
 /* The answer's frames (0 while there is none yet). */
 int  csp_debug_stack_answer(uintptr_t *pcs, int max);
 

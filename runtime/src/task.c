@@ -83,15 +83,27 @@ CSP_RT void csp__registry_foreach(void (*fn)(csp_task *t, void *arg), void *arg)
     csp_lock_release(&registry_lock);
 }
 
+/* In a forked child: the parent's other tasks, kept (see below). */
+static csp_task *forked_away;
+
 CSP_RT void csp__registry_after_fork_child(csp_task *self)
 {
     /* The other tasks' threads do not exist in the child. Their records stay
      * allocated (a channel queue may still point at them) but leave the
-     * registry. */
+     * registry for a list of their own, where a leak checker sees them kept
+     * on purpose: nothing else in the child need point at them (a pooled
+     * thread holds its task only on its own stack, which does not exist in
+     * the child; LeakSanitizer called them leaks). */
     long n = 0;
-    for (csp_task *t = registry_head; t; t = t->reg_next)
-        if (t != self)
-            atomic_store(&t->state, CSP_TASK_DEAD);
+    for (csp_task *t = registry_head, *next; t; t = next) {
+        next = t->reg_next;
+        if (t == self)
+            continue;
+        atomic_store(&t->state, CSP_TASK_DEAD);
+        t->reg_prev = NULL;
+        t->reg_next = forked_away;
+        forked_away = t;
+    }
     registry_head = NULL;
     atomic_store(&registry_lock.v, 0);
     if (self) {

@@ -57,7 +57,8 @@ static CSP_RT csp_duration threads_now(void)
     return (csp_duration)ts.tv_sec * CSP_SECOND + ts.tv_nsec;
 }
 
-static CSP_RT void set_stack_bounds(csp_task *t)
+/* The calling thread's stack, [*lo, *hi); left as they are if unknown. */
+static CSP_RT void get_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 {
     pthread_attr_t a;
     void *addr;
@@ -65,8 +66,8 @@ static CSP_RT void set_stack_bounds(csp_task *t)
     if (pthread_getattr_np(pthread_self(), &a) != 0)
         return;
     if (pthread_attr_getstack(&a, &addr, &size) == 0) {
-        t->stack_lo = (uintptr_t)addr;
-        t->stack_hi = (uintptr_t)addr + size;
+        *lo = (uintptr_t)addr;
+        *hi = (uintptr_t)addr + size;
     }
     pthread_attr_destroy(&a);
 }
@@ -96,7 +97,7 @@ static CSP_RT csp_task *threads_adopt(void)
     csp_task *t = csp__task_alloc(is_main ? "main" : "thread");
     t->adopted = true;
     t->tid = (int)syscall(SYS_gettid);
-    set_stack_bounds(t);
+    get_stack_bounds(&t->stack_lo, &t->stack_hi);
     csp__current = t;
     csp__registry_add(t);
     pthread_once(&adopted_once, adopted_key_init);
@@ -106,12 +107,164 @@ static CSP_RT csp_task *threads_adopt(void)
 
 /* ------------------------------------------------------------------- Spawn */
 
-static CSP_RT void *task_thread_main(void *arg)
+/* Task threads are pooled, as Go keeps idle Ms: a thread whose task returned
+ * waits on a bounded idle list for the next csp_go, which hands it the task
+ * and wakes it; csp_go creates a thread only when the list is empty. An idle
+ * thread exits after POOL_IDLE_NS without work, and at once when POOL_MAX_IDLE
+ * threads already wait. Starting a thread costs a clone, a fresh stack to
+ * fault in and, often, a malloc arena; a hand-off costs one futex wake.
+ *
+ * Invariants, under pool_lock: a worker is on the idle list iff `listed`;
+ * pool_idle counts the list, and csp__runtime_threads counts each listed
+ * worker as one of the runtime's own threads (so the harness's "OS threads
+ * beyond the tasks and the runtime's" never counts an idle worker, and still
+ * counts a program's own thread that never ends). A worker is listed only
+ * after its last task's record is freed, and csp_go registers the task before
+ * it takes a worker: at every instant a worker counts as a task, as idle, or
+ * (briefly, while it moves between the two) as both or neither — never as a
+ * leaked thread for longer than the harness's 100 ms of retries.
+ * csp_go unlists a worker before it writes `task` and posts `wake`: a worker
+ * that times out and finds itself unlisted has a task coming and waits for it.
+ *
+ * What a task does not inherit from the thread's previous task: csp__current,
+ * the tid and stack bounds in its record, errno. A task that leaves its
+ * thread with another signal mask or CPU affinity than the thread was made
+ * with ends the thread instead of pooling it (as Go ends a thread whose
+ * goroutine exits locked to it). The program's own thread-local variables keep
+ * their values from task to task, as in any thread pool.
+ *
+ * Under ThreadSanitizer there is no pool: a thread per task, because TSan's
+ * reports and its per-thread history name threads, and a reused thread would
+ * merge two tasks' histories. Under AddressSanitizer the pool stays (the asan
+ * preset passes); one caveat: an idle thread's timed exit is not tied to
+ * anything the program does, and clang 14's ASan can hang a child forked
+ * while another thread is on its way out (tests/testutil.c waits for such
+ * threads before it forks, but not for one that times out just after). */
+#ifdef CSP_TSAN
+#define POOL_MAX_IDLE 0
+#else
+#define POOL_MAX_IDLE 256
+#endif
+#define POOL_IDLE_NS (1 * CSP_SECOND)
+
+typedef struct pool_worker {
+    /* Under pool_lock. */
+    struct pool_worker *next, *prev;
+    bool listed;
+    /* Written by csp_go before it posts `wake`; read by the worker after. */
+    csp_task *task;
+    _Atomic int wake;            /* 0 none, 1 posted, 2 worker asleep: as a task's */
+    /* The worker's own. */
+    int tid;
+    uintptr_t stack_lo, stack_hi;
+    sigset_t sigmask;            /* as the thread was made */
+    cpu_set_t cpus;
+} pool_worker;
+
+static csp_lock pool_lock = CSP_LOCK_INIT;
+static pool_worker *pool_head;   /* most recently idle first: its stack is warm */
+static int pool_idle;
+static _Atomic int pool_idle_count;   /* pool_idle, for csp_debug_idle_threads */
+
+static CSP_RT void pool_unlist(pool_worker *w)
 {
-    csp_task *t = arg;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        pool_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+    w->listed = false;
+    pool_idle--;
+    atomic_store_explicit(&pool_idle_count, pool_idle, memory_order_relaxed);
+    atomic_fetch_sub(&csp__runtime_threads, 1);
+}
+
+/* An idle worker for csp_go, unlisted, or NULL. */
+static CSP_RT pool_worker *pool_take(void)
+{
+    if (POOL_MAX_IDLE == 0 || !atomic_load_explicit(&pool_idle_count, memory_order_relaxed))
+        return NULL;
+    csp_lock_acquire(&pool_lock);
+    pool_worker *w = pool_head;
+    if (w)
+        pool_unlist(w);
+    csp_lock_release(&pool_lock);
+    return w;
+}
+
+static CSP_RT void thread_state(sigset_t *mask, cpu_set_t *cpus)
+{
+    memset(mask, 0, sizeof *mask);
+    memset(cpus, 0, sizeof *cpus);
+    pthread_sigmask(SIG_BLOCK, NULL, mask);
+    sched_getaffinity(0, sizeof *cpus, cpus);
+}
+
+/* Whether the thread is as it was made (the task changed nothing that the
+ * next task would inherit and that we know of). */
+static CSP_RT bool thread_unchanged(const pool_worker *w)
+{
+    sigset_t mask;
+    cpu_set_t cpus;
+    thread_state(&mask, &cpus);
+    return !memcmp(&mask, &w->sigmask, sizeof mask) && !memcmp(&cpus, &w->cpus, sizeof cpus);
+}
+
+/* Lists w and waits for a task: true with w->task set, false when the worker
+ * should end (the list is full, or it stayed idle for POOL_IDLE_NS). */
+static CSP_RT bool pool_wait(pool_worker *w)
+{
+    csp_lock_acquire(&pool_lock);
+    if (pool_idle >= POOL_MAX_IDLE) {
+        csp_lock_release(&pool_lock);
+        return false;
+    }
+    w->task = NULL;
+    w->prev = NULL;
+    w->next = pool_head;
+    if (pool_head)
+        pool_head->prev = w;
+    pool_head = w;
+    w->listed = true;
+    pool_idle++;
+    atomic_store_explicit(&pool_idle_count, pool_idle, memory_order_relaxed);
+    atomic_fetch_add(&csp__runtime_threads, 1);
+    csp_lock_release(&pool_lock);
+
+    csp_duration deadline = threads_now() + POOL_IDLE_NS;
+    bool forever = false;        /* unlisted by csp_go: the task is coming */
+    for (;;) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&w->wake, &expected, 2) || expected == 2) {
+            csp_duration left = deadline - threads_now();
+            csp__futex_wait(&w->wake, 2, forever ? -1 : left > 0 ? left : 0);
+        }
+        if (atomic_load_explicit(&w->wake, memory_order_acquire) == 1)
+            break;
+        if (!forever && threads_now() >= deadline) {
+            csp_lock_acquire(&pool_lock);
+            bool listed = w->listed;
+            if (listed)
+                pool_unlist(w);
+            csp_lock_release(&pool_lock);
+            if (listed)
+                return false;
+            forever = true;
+        }
+    }
+    atomic_store_explicit(&w->wake, 0, memory_order_relaxed);
+    return true;
+}
+
+static CSP_RT void run_task(pool_worker *w, csp_task *t)
+{
     csp__current = t;
-    t->tid = (int)syscall(SYS_gettid);
-    set_stack_bounds(t);
+    t->tid = w->tid;
+    t->stack_lo = w->stack_lo;
+    t->stack_hi = w->stack_hi;
+    errno = 0;
     csp__event(CSP_DEBUG_EVENT_RUN, t->id, 0, NULL, NULL);
     t->fn(t->arg);
     csp__event(CSP_DEBUG_EVENT_EXIT, t->id, 0, NULL, NULL);
@@ -123,6 +276,22 @@ static CSP_RT void *task_thread_main(void *arg)
     csp__registry_remove(t);   /* counts the exit as progress */
     csp__current = NULL;
     csp__task_free(t);
+}
+
+static CSP_RT void *task_thread_main(void *arg)
+{
+    pool_worker w;
+    memset(&w, 0, sizeof w);
+    w.task = arg;
+    w.tid = (int)syscall(SYS_gettid);
+    get_stack_bounds(&w.stack_lo, &w.stack_hi);
+    if (POOL_MAX_IDLE > 0)
+        thread_state(&w.sigmask, &w.cpus);
+    for (;;) {
+        run_task(&w, w.task);
+        if (POOL_MAX_IDLE == 0 || !thread_unchanged(&w) || !pool_wait(&w))
+            break;
+    }
     return NULL;
 }
 
@@ -134,6 +303,13 @@ static CSP_RT void threads_spawn(csp_task *t)
 {
     if (!atomic_load_explicit(&watcher_started, memory_order_relaxed))
         start_watcher();
+    pool_worker *w = pool_take();
+    if (w) {
+        w->task = t;
+        if (atomic_exchange(&w->wake, 1) == 2)
+            csp__futex_wake(&w->wake, 1);
+        return;
+    }
     pthread_attr_t a;
     pthread_t th;
     pthread_attr_init(&a);
@@ -148,6 +324,8 @@ static CSP_RT void threads_spawn(csp_task *t)
         csp_panic("csp_go: cannot start task \"%s\": %s", name, strerror(err));
     }
 }
+
+CSP_RT int csp_debug_idle_threads(void) { return atomic_load(&pool_idle_count); }
 
 /* ------------------------------------------------------------- Watchdog */
 
@@ -291,14 +469,18 @@ CSP_RT void csp__threads_set_noise(unsigned permille)
     atomic_store(&noise_permille, permille > 1000 ? 1000 : permille);
 }
 
-/* Stack requests answered at scheduling points (csp_debug_stack_request). */
+/* Stack requests answered at scheduling points (csp_debug_stack_request):
+ * by the task asked for, on the thread asked for. The tid alone would not do:
+ * a pooled thread may run another task by the time it answers. */
 static _Atomic int stack_want_tid;
+static _Atomic uint64_t stack_want_task;
 static _Atomic int stack_answer_n;
 static uintptr_t stack_answer[CSP_MAX_PCS];
 
-CSP_RT void csp_debug_stack_request(int tid)
+CSP_RT void csp_debug_stack_request(int tid, uint64_t task)
 {
     atomic_store(&stack_answer_n, 0);
+    atomic_store(&stack_want_task, task);
     atomic_store(&stack_want_tid, tid);
 }
 
@@ -312,6 +494,8 @@ CSP_RT int csp_debug_stack_answer(uintptr_t *pcs, int max)
 
 static CSP_RT __attribute__((noinline)) void answer_stack_request(void)
 {
+    if (atomic_load(&stack_want_task) != csp__current->id)
+        return;
     int expected = csp__current->tid;
     if (!atomic_compare_exchange_strong(&stack_want_tid, &expected, 0))
         return;
@@ -463,16 +647,19 @@ static CSP_RT void threads_timer_foreach(void (*fn)(const csp_timer *tm, void *a
 
 /* ------------------------------------------------------------------- Fork */
 
-/* Lock order: timers, objects (channels, wait groups, mutexes), registry. */
+/* Lock order: timers, objects (channels, wait groups, mutexes), registry,
+ * the pool (a leaf: nothing is taken while it is held). */
 static CSP_RT void fork_prepare(void)
 {
     csp_lock_acquire(&timer_lock);
     csp__objects_fork_prepare();
     csp__registry_lock();
+    csp_lock_acquire(&pool_lock);
 }
 
 static CSP_RT void fork_parent(void)
 {
+    csp_lock_release(&pool_lock);
     csp__registry_unlock();
     csp__objects_fork_parent();
     csp_lock_release(&timer_lock);
@@ -493,6 +680,12 @@ static CSP_RT void fork_child(void)
     atomic_store(&park_spins, -1);   /* the child may have other CPUs */
     park_spin_count();
     atomic_store(&timer_lock.v, 0);
+    /* The idle workers did not come along (a worker running the forking
+     * task did: it is not on the list). */
+    pool_head = NULL;
+    pool_idle = 0;
+    atomic_store(&pool_idle_count, 0);
+    atomic_store(&pool_lock.v, 0);
     timer_thread_running = false;
     atomic_store(&csp__runtime_threads, 0);
     atomic_store(&watcher_started, 0);   /* the watcher did not come along */
