@@ -32,9 +32,9 @@
 #ifndef SANITIZED
 #define SANITIZED 0
 #endif
-#define PROGRAMS (SANITIZED ? 4u : 30u)   /* generated programs per comparison */
+#define PROGRAMS 30u                      /* generated programs per comparison */
 #define NAIVE_CAP 10000u     /* unreduced schedules a program may take */
-#define RANDOM_RUNS (SANITIZED ? 500u : 5000u)
+#define RANDOM_RUNS (SANITIZED ? 2000u : 5000u)
 
 /* ------------------------------------------------------------- Programs */
 
