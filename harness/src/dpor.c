@@ -489,7 +489,8 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
     size_t e = (size_t)d->cur;
     d->cur = -1;
     devent *x = &d->ev[e];
-    uint64_t *acc = d->accs.a + x->acc_off;
+    static uint64_t none[1];
+    uint64_t *acc = d->accs.a ? d->accs.a + x->acc_off : none;   /* no access yet: NULL + 0 is UB */
     if (x->nacc > 1) {
         qsort(acc, x->nacc, sizeof *acc, cmp_u64);
         uint32_t w = 1;
@@ -525,7 +526,7 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
     }
     /* The clock. */
     uint32_t len = (uint32_t)d->nprocs;
-    if (d->nvcs + len > d->capvcs) {
+    if (d->nvcs + len > d->capvcs || !d->vcs) {
         d->capvcs = d->capvcs ? 2 * d->capvcs : 4096;
         while (d->nvcs + len > d->capvcs)
             d->capvcs *= 2;
