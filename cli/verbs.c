@@ -15,6 +15,9 @@
 /* A schedule string that starts so replays on the variant's proof workload
  * (run_proof): "proof:" + the schedule. */
 #define PROOF_MARK "proof:"
+/* chanlab run --proof-workload: the runs are on the proof workload, so their
+ * replay commands say so. */
+static bool run_on_proof_workload;
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -148,7 +151,8 @@ static int observe(report *r, size_t vi, const pattern *p, int mode, const harne
         size_t n = strlen(p->id) + strlen(res.schedule) + 64;
         replay = malloc(n);
         if (replay)   /* a bug the proof found on its smaller workload replays there */
-            snprintf(replay, n, "chanlab replay %s %s%s", p->id, on_proof_workload ? PROOF_MARK : "",
+            snprintf(replay, n, "chanlab replay %s %s%s", p->id,
+                     on_proof_workload || proof_workload || run_on_proof_workload ? PROOF_MARK : "",
                      res.schedule);
     } else if (ran == 0) {
         size_t n = strlen(p->id) + 96;
@@ -343,8 +347,10 @@ int cmd_run(int argc, char **argv)
                     mode == PATTERN_IN_CONTROLLED ? "controlled" : "free");
     if (cli_check_only)
         return 0;
-    if (pa.given[9])
+    if (pa.given[9]) {
         p->proof_setup(true);
+        run_on_proof_workload = true;
+    }
     report *r = new_report("run", p->id);
     size_t vi = add_variant(r, p);
     char *refusal = NULL;

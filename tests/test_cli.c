@@ -228,6 +228,26 @@ static void bad_numbers(void **state)
         USAGE_ERROR(CHANLAB("prove", "--family", "countdown", "--noise", bad_noise[i]), "for --noise",
                     "accepted: a whole number from 0 to 1000");
     }
+    /* The exhaustive search's options (issue 16). */
+    static const char *const bad_bounds[] = { "abc", "-1", "1001", "", "2x", "nonee" };
+    for (size_t i = 0; i < sizeof bad_bounds / sizeof *bad_bounds; i++) {
+        USAGE_ERROR(CHANLAB("run", "countdown.tick", "--strategy", "exhaustive", "--preemption-bound",
+                            bad_bounds[i]),
+                    "for --preemption-bound", "accepted: a whole number from 0 to 1000, or none");
+        USAGE_ERROR(CHANLAB("run", "countdown.tick", "--strategy", "exhaustive", "--choice-bound",
+                            bad_bounds[i]),
+                    "for --choice-bound", "accepted: a whole number from 0 to 1000, or none");
+    }
+    USAGE_ERROR(CHANLAB("run", "countdown.tick", "--preemption-bound", "2"),
+                "--preemption-bound applies to the exhaustive strategy only", "accepted: --strategy exhaustive");
+    USAGE_ERROR(CHANLAB("run", "countdown.tick", "--no-reduction"),
+                "--no-reduction applies to the exhaustive strategy only", "accepted: --strategy exhaustive");
+    USAGE_ERROR(CHANLAB("run", "countdown.tick", "--strategy", "exhaustive", "--proof-workload"),
+                "countdown.tick has no proof workload", "accepted: --proof-workload with a variant");
+    USAGE_ERROR(CHANLAB("run", "countdown.tick", "--timeout", "0"), "for --timeout",
+                "accepted: a whole number from 1 to 3600");
+    USAGE_ERROR(CHANLAB("replay", "countdown.tick", "proof:v1:x:0"),
+                "countdown.tick has no proof workload", "accepted: the schedule as 'chanlab prove' printed it");
     /* countdown.tick runs in controlled mode unless told: noise is free mode's. */
     USAGE_ERROR(CHANLAB("run", "countdown.tick", "--noise", "10"), "--noise applies to free mode only",
                 "accepted: --mode free");

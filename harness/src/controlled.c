@@ -212,7 +212,7 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
     const harness_options *o = a->o;
     harness_record report = {0};   /* the run to report: the first that failed, else the last */
     harness_record last_pass = {0};/* reduced EXHAUSTIVE: the last judged run, in case the search
-                                      ends on a pruned one (without its schedule strings) */
+                                      ends on a pruned one */
     harness__strategy_init(&st, o);
     const char *err = o->replay ? harness__schedule_parse(o->replay, &st) : NULL;
     if (err) {   /* run.c checks this before forking; here for in-process callers too */
@@ -303,6 +303,7 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
             harness__record_free(&report);
             report = r;
         } else if (st.dpor && !have_failure) {
+            put_schedule(&r);   /* its replay, should the search end on a pruned run */
             harness__record_free(&last_pass);
             last_pass = r;
         } else {
