@@ -285,6 +285,8 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
+void report_json_string(FILE *out, const char *s) { report__json_string(out, s); }
+
 void report__json_string(FILE *out, const char *s)
 {
     if (!s) {

@@ -26,6 +26,19 @@
 
 #include "harness.h"
 
+/* 1 in an ASan or TSan build (gcc or clang), where a schedule costs several
+ * times more: tests shorten their searches there. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CU_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CU_SANITIZED 1
+#endif
+#endif
+#ifndef CU_SANITIZED
+#define CU_SANITIZED 0
+#endif
+
 /* Every binary dies by SIGALRM after this long: a last resort below the
  * ctest TIMEOUT (every run also has its own step and wall bounds). */
 #define CU_ALARM_SECONDS 280

@@ -22,19 +22,9 @@
 
 #include <sys/mman.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 #define PROGRAMS 30u                      /* generated programs per comparison */
 #define NAIVE_CAP 10000u     /* unreduced schedules a program may take */
-#define RANDOM_RUNS (SANITIZED ? 2000u : 5000u)
+#define RANDOM_RUNS (CU_SANITIZED ? 2000u : 5000u)
 
 /* ------------------------------------------------------------- Programs */
 

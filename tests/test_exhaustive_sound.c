@@ -23,18 +23,8 @@
  * searches are shorter there; every outcome here shows in at least 10% of
  * RANDOM schedules, so 2,000 still reach them all. EXHAUSTIVE's counts are
  * the same in every build. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-#define RANDOM_SCHEDULES (SANITIZED ? 2000u : 100000u)
-#define STOPPER_SCHEDULES (SANITIZED ? 50u : 1000u)
+#define RANDOM_SCHEDULES (CU_SANITIZED ? 2000u : 100000u)
+#define STOPPER_SCHEDULES (CU_SANITIZED ? 50u : 1000u)
 
 /* ------------------------------------------------------------- The tally */
 

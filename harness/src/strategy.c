@@ -504,6 +504,24 @@ HARNESS_CODE void harness__strategy_begin_run(harness_strategy_state *st, unsign
     }
 }
 
+/* EXHAUSTIVE's next run: the decisions before i, then option alt of
+ * decision i (the reduction forgets the decisions after it). */
+HARNESS_CODE static void next_prefix(harness_strategy_state *st, size_t i, uint32_t alt)
+{
+    const harness_decision *d = &st->dec[i];
+    if (st->capprefix < i + 1) {
+        st->capprefix = 2 * (i + 1);
+        st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
+    }
+    memcpy(st->prefix, st->dec, i * sizeof *st->dec);
+    st->prefix[i] = *d;
+    st->prefix[i].pick = alt;
+    st->prefix[i].preemption = d->kind == CSP_DECIDE_RUN && d->current_valid && alt != d->current;
+    st->nprefix = i + 1;
+    if (st->dpor)
+        harness__dpor_truncate(st->dpor, i);
+}
+
 /* After a run: learn the run length (PCT) and plan the next run (EXHAUSTIVE).
  * Returns false when EXHAUSTIVE has covered its bounded tree. */
 HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
@@ -541,16 +559,7 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
             size_t alt = harness__dpor_next_option(st->dpor, i, pre_before[i], st->preemption_bound);
             if (alt >= d->n)
                 continue;
-            if (st->capprefix < i + 1) {
-                st->capprefix = 2 * (i + 1);
-                st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
-            }
-            memcpy(st->prefix, st->dec, i * sizeof *st->dec);
-            st->prefix[i] = *d;
-            st->prefix[i].pick = (uint32_t)alt;
-            st->prefix[i].preemption = d->current_valid && alt != d->current;
-            st->nprefix = i + 1;
-            harness__dpor_truncate(st->dpor, i);
+            next_prefix(st, i, (uint32_t)alt);
             found = true;
             break;
         }
@@ -564,18 +573,7 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
                 c += alt != 0;
             if (p > st->preemption_bound || c > st->choice_bound)
                 continue;
-            /* New prefix: decisions before i, then alt. */
-            if (st->capprefix < i + 1) {
-                st->capprefix = 2 * (i + 1);
-                st->prefix = csp_tool_realloc(st->prefix, st->capprefix * sizeof *st->prefix);
-            }
-            memcpy(st->prefix, st->dec, i * sizeof *st->dec);
-            st->prefix[i] = *d;
-            st->prefix[i].pick = alt;
-            st->prefix[i].preemption = d->kind == CSP_DECIDE_RUN && d->current_valid && alt != d->current;
-            st->nprefix = i + 1;
-            if (st->dpor)
-                harness__dpor_truncate(st->dpor, i);
+            next_prefix(st, i, alt);
             found = true;
             break;
         }

@@ -123,6 +123,10 @@ report_totals report_summarize(const report *r);
  * one; "" when no proof ran. */
 const char *report_proof_str(const report_proof *p, char *buf, size_t size);
 
+/* s as a JSON string ("null" for NULL): escapes, and invalid UTF-8 as
+ * U+FFFD, so that a program's raw output never breaks the document. */
+void report_json_string(FILE *out, const char *s);
+
 /* "LEAK|DEADLOCK" for a set of verdicts (bits 1u << v), into buf; "-" if none. */
 const char *report_verdicts_str(unsigned mask, char *buf, size_t size);
 
