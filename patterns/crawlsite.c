@@ -8,6 +8,8 @@
  * reference walk reads the same targets directly. So a crawler's result is
  * checked against the graph, not against our own parsing of it. */
 #include "crawlsite.h"
+#include "csp_sched.h"
+#include "csp_tool.h"
 #include "harness.h"
 
 #include <curl/curl.h>
@@ -65,6 +67,7 @@ static char *text_close(FILE *f, char **p, size_t *n)
 
 /* crawlsite_use_tiny: the small site exhaustive search can cover. */
 static bool tiny;
+static bool memo_off;   /* CHANLAB_CRAWL_NO_MEMO (global_init): see "The memo" */
 
 void crawlsite_use_tiny(bool on) { tiny = on; }
 
@@ -263,7 +266,7 @@ static void paths_push(crawlsite_paths *p, const char *s)
  * crawler asked for it) and contributes its target's links; 404s and
  * non-HTML pages are reached and lead nowhere. Quadratic membership tests:
  * a few hundred paths, once per check. */
-void crawlsite_reachable(crawlsite_paths *out)
+static void reachable_walk(crawlsite_paths *out)
 {
     out->v = NULL;
     out->n = 0;
@@ -295,6 +298,29 @@ void crawlsite_reachable(crawlsite_paths *out)
     qsort(out->v, out->n, sizeof *out->v, cmp_str);
 }
 
+/* Under control the walk is done once per process and site (the memo's
+ * rules, below: no lock, hidden from TSan): every schedule checks its
+ * result against it. */
+void crawlsite_reachable(crawlsite_paths *out)
+{
+    static crawlsite_paths once[2];
+    static bool have[2];
+    if (!csp_sched_active() || memo_off) {
+        reachable_walk(out);
+        return;
+    }
+    csp_tool_ignore_begin();
+    if (!have[tiny]) {
+        reachable_walk(&once[tiny]);
+        have[tiny] = true;
+    }
+    out->n = 0;
+    out->v = xmalloc((once[tiny].n + 1) * sizeof *out->v);
+    for (size_t i = 0; i < once[tiny].n; i++)
+        out->v[out->n++] = xstrdup(once[tiny].v[i]);
+    csp_tool_ignore_end();
+}
+
 void crawlsite_paths_free(crawlsite_paths *p)
 {
     for (size_t i = 0; i < p->n; i++)
@@ -310,6 +336,8 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
 static void global_init(void)
 {
+    const char *v = getenv("CHANLAB_CRAWL_NO_MEMO");
+    memo_off = v && *v && strcmp(v, "0");
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
 }
@@ -566,8 +594,171 @@ void crawl_html_links(const char *html, size_t len, const char *base, crawl_link
 void crawl_fetched_free(crawl_fetched *f)
 {
     free(f->url);
-    free(f->body);
+    if (!f->borrowed)
+        free(f->body);
     memset(f, 0, sizeof *f);
+}
+
+/* -------------------------------------------------------------- The memo */
+
+/* Under control the simulated site serves the same few hundred pages in
+ * every schedule, and rendering and parsing them was 90% of a schedule's
+ * time (perf, crawl.semaphore: libxml2 and the malloc and free it calls,
+ * snprintf for /many.html's 10,000 links; under TSan every one of those
+ * library calls goes through an interceptor). Both are pure functions — a
+ * response of its path (and crawlsite_use_tiny), crawl_html_links of its
+ * (page, base URL) — so under control the simulated site memoizes them:
+ * the first time a process needs a page it is rendered, and parsed by the
+ * same libxml2 code as in free mode; later fetches get copies. A links
+ * entry is keyed by the URL and the whole body, compared byte for byte, so
+ * the memo can only return what a parse would. Nothing a schedule observes
+ * changes (rendering and parsing take no virtual time and make no
+ * scheduling decision), only the real time a schedule takes.
+ *
+ * Only under control (one OS thread) and only for the simulated site: the
+ * memo has no lock, which under TSan would order the tasks that touch it;
+ * its accesses are hidden from TSan (csp_tool_ignore_begin), so it orders
+ * nothing either, and the copies it hands out count as fresh memory of the
+ * caller's. Bounded: MEMO_CAP entries, MEMO_MAX_BYTES of bodies; beyond
+ * that, pages are rendered and parsed every time. CHANLAB_CRAWL_NO_MEMO=1
+ * turns it off (to time or check the uncached path). */
+#define MEMO_CAP 2048
+#define MEMO_MAX_BYTES (64L << 20)
+
+typedef struct {
+    char *key;                  /* "L" URL (links) or "R0"/"R1" path (responses, tiny?) */
+    char *body;                 /* links: the page parsed; responses: the body */
+    size_t len;
+    crawl_links links;
+    crawlsite_response resp;    /* body NULL: in body above */
+} memo_entry;
+
+static struct {
+    memo_entry *slot[2 * MEMO_CAP];     /* open addressing, linear probing */
+    int n;
+    size_t bytes;
+} memo;
+
+static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char err[CRAWL_ERR_SIZE]);
+
+/* Whether to use the memo for this site (see above). */
+static bool memo_on(const crawl_site *s)
+{
+    return s->fetch == sim_fetch && !memo_off && csp_sched_active();
+}
+
+static size_t memo_hash(const char *key)
+{
+    size_t h = 1469598103934665603u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h;
+}
+
+/* The slot holding (key, body), or the empty slot where it would go. For a
+ * response entry body is NULL and only the key counts. */
+static memo_entry **memo_slot(const char *key, const char *body, size_t len)
+{
+    size_t i = memo_hash(key) % (2 * MEMO_CAP);
+    for (;;) {
+        memo_entry *e = memo.slot[i];
+        if (!e || (!strcmp(e->key, key) &&
+                   (!body || (e->len == len && (e->body == body || !memcmp(e->body, body, len))))))
+            return &memo.slot[i];
+        i = (i + 1) % (2 * MEMO_CAP);
+    }
+}
+
+/* A new entry in *slot, or NULL when the memo is full. */
+static memo_entry *memo_add(memo_entry **slot, const char *key, const char *body, size_t len)
+{
+    if (memo.n >= MEMO_CAP || memo.bytes + len > (size_t)MEMO_MAX_BYTES)
+        return NULL;
+    memo_entry *e = xmalloc(sizeof *e);
+    memset(e, 0, sizeof *e);
+    e->key = xstrdup(key);
+    e->body = xmalloc(len + 1);
+    memcpy(e->body, body, len);
+    e->body[len] = 0;
+    e->len = len;
+    *slot = e;
+    memo.n++;
+    memo.bytes += len;
+    return e;
+}
+
+static char *memo_key(char *k, size_t n, const char *kind, const char *s)
+{
+    snprintf(k, n, "%s%s", kind, s);
+    return k;
+}
+
+static void links_copy(crawl_links *to, const crawl_links *from)
+{
+    for (size_t i = 0; i < from->n; i++)
+        crawl_links_push(to, xstrdup(from->v[i]));
+}
+
+static bool memo_links_get(const crawl_fetched *f, crawl_links *out)
+{
+    char key[512];
+    if (strlen(f->url) + 2 > sizeof key)
+        return false;
+    csp_tool_ignore_begin();
+    memo_entry *e = *memo_slot(memo_key(key, sizeof key, "L", f->url), f->body, f->len);
+    if (e)
+        links_copy(out, &e->links);
+    csp_tool_ignore_end();
+    return e != NULL;
+}
+
+static void memo_links_put(const crawl_fetched *f, const crawl_links *links)
+{
+    char key[512];
+    if (strlen(f->url) + 2 > sizeof key)
+        return;
+    csp_tool_ignore_begin();
+    memo_entry **slot = memo_slot(memo_key(key, sizeof key, "L", f->url), f->body, f->len);
+    memo_entry *e = *slot ? NULL : memo_add(slot, key, f->body, f->len);
+    if (e)
+        links_copy(&e->links, links);
+    csp_tool_ignore_end();
+}
+
+/* crawlsite_respond(path, r) from the memo, its body the memo's own (not
+ * to be freed); false (r untouched) when the memo is full. The body is the
+ * site's business: the crawler only ever sees the links parsed from it. */
+static bool memo_respond(const char *path, crawlsite_response *r)
+{
+    char key[300];
+    csp_tool_ignore_begin();
+    memo_entry **slot = memo_slot(memo_key(key, sizeof key, tiny ? "R1" : "R0", path), NULL, 0);
+    memo_entry *e = *slot;
+    if (!e) {
+        crawlsite_response fresh;
+        crawlsite_respond(path, &fresh);
+        e = memo_add(slot, key, fresh.body, fresh.len);
+        if (e) {
+            e->resp = fresh;
+            e->resp.body = NULL;
+        }
+        crawlsite_response_free(&fresh);
+    }
+    if (e) {
+        *r = e->resp;
+        r->body = e->body;
+        r->len = e->len;
+    }
+    csp_tool_ignore_end();
+    return e != NULL;
+}
+
+/* The response for path: the memo's (*borrowed) or a fresh one. */
+static void sim_respond(const crawl_site *s, const char *path, crawlsite_response *r, bool *borrowed)
+{
+    *borrowed = memo_on(s) && memo_respond(path, r);
+    if (!*borrowed)
+        crawlsite_respond(path, r);
 }
 
 int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_links *out,
@@ -585,7 +776,12 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
     }
     if (f.html) {
         crawl_links all = { 0 };
-        crawl_html_links(f.body, f.len, f.url, &all);
+        bool use_memo = memo_on(s);
+        if (!use_memo || !memo_links_get(&f, &all)) {
+            crawl_html_links(f.body, f.len, f.url, &all);
+            if (use_memo)
+                memo_links_put(&f, &all);
+        }
         for (size_t i = 0; i < all.n; i++) {
             if (!origin || crawl_url_on_origin(all.v[i], origin)) {
                 crawl_links_push(out, all.v[i]);
@@ -816,6 +1012,7 @@ static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char
     harness_gauge_enter(CRAWL_FETCH_GAUGE);
     int busy = atomic_fetch_add(&s->active, 1) + 1;
     crawlsite_response r;
+    bool borrowed = false;
     if (busy > s->capacity) {
         memset(&r, 0, sizeof r);
         r.status = 503;
@@ -824,12 +1021,13 @@ static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char
         r.len = strlen(r.body);
         csp_sleep(CSP_MILLISECOND);         /* refusing costs a round trip */
     } else {
-        crawlsite_respond(path, &r);
+        sim_respond(site, path, &r, &borrowed);
         for (int hops = 0; r.status == 301 && hops < 5; hops++) {
             snprintf(path, sizeof path, "%s", r.location);
             csp_sleep(s->latency);
-            crawlsite_response_free(&r);
-            crawlsite_respond(path, &r);
+            if (!borrowed)
+                crawlsite_response_free(&r);
+            sim_respond(site, path, &r, &borrowed);
         }
         csp_sleep(s->latency + r.delay);
     }
@@ -842,6 +1040,7 @@ static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char
     out->html = !strncmp(r.type, "text/html", 9);
     out->body = r.body;
     out->len = r.len;
+    out->borrowed = borrowed;
     return 0;
 }
 

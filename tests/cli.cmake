@@ -36,3 +36,9 @@ endforeach()
 # at least one BUG(...) line (tests/explain_all.sh, over `chanlab list --json`).
 add_test(NAME cli_explain_all COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/explain_all.sh $<TARGET_FILE:chanlab>)
 set_tests_properties(cli_explain_all PROPERTIES LABELS "unit;catalog" TIMEOUT 120)
+
+# The crawl family's simulated site memoizes its pages and their links under
+# control (patterns/crawlsite.c, "The memo"): runs with and without it
+# observe the same (tests/crawl_memo.sh).
+add_test(NAME crawl_memo COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/crawl_memo.sh $<TARGET_FILE:chanlab>)
+set_tests_properties(crawl_memo PROPERTIES LABELS catalog TIMEOUT 600)

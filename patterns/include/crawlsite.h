@@ -81,8 +81,9 @@ typedef struct {
     char *url;                  /* effective URL (malloc'ed) */
     int status;
     bool html;                  /* Content-Type text/html */
-    char *body;
+    char *body;                 /* malloc'ed, unless borrowed */
     size_t len;
+    bool borrowed;              /* body belongs to the simulated site's memo (crawlsite.c) */
 } crawl_fetched;
 void crawl_fetched_free(crawl_fetched *f);
 

@@ -23,6 +23,11 @@
  *  - csp_tool_alloc/realloc/free: memory made with TSan's access tracking off
  *    (zeroed; they abort when out of memory), for state written in one task's
  *    context and freed in another's.
+ *  - csp_tool_ignore_begin/csp_tool_ignore_end: between them TSan tracks no
+ *    memory access of the calling task (library calls, allocations included:
+ *    what is allocated there counts as never written), and orders nothing —
+ *    for a tool's cache that any task may fill and read (crawlsite.c's link
+ *    memo). Nest them in pairs, in one task, around no blocking operation.
  * Ordinary programs need none of this. */
 #ifndef CSP_TOOL_H
 #define CSP_TOOL_H
@@ -63,9 +68,15 @@ void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 #define csp_tool_acquire(a) __tsan_acquire((void *)(a))
 #define csp_tool_release(a) __tsan_release((void *)(a))
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#define csp_tool_ignore_begin() __tsan_ignore_thread_begin()
+#define csp_tool_ignore_end() __tsan_ignore_thread_end()
 #else
 #define csp_tool_acquire(a) ((void)(a))
 #define csp_tool_release(a) ((void)(a))
+#define csp_tool_ignore_begin() ((void)0)
+#define csp_tool_ignore_end() ((void)0)
 #endif
 
 #ifdef __cplusplus
