@@ -610,7 +610,8 @@ void crawl_fetched_free(crawl_fetched *f)
  * (page, base URL) — so under control the simulated site memoizes them:
  * the first time a process needs a page it is rendered, and parsed by the
  * same libxml2 code as in free mode; later fetches get copies. A links
- * entry is keyed by the URL and the whole body, compared byte for byte, so
+ * entry (the links crawl_extract returns, kept to the origin asked for) is
+ * keyed by the URL, the origin and the whole body, compared byte for byte, so
  * the memo can only return what a parse would. Nothing a schedule observes
  * changes (rendering and parsing take no virtual time and make no
  * scheduling decision), only the real time a schedule takes.
@@ -626,7 +627,7 @@ void crawl_fetched_free(crawl_fetched *f)
 #define MEMO_MAX_BYTES (64L << 20)
 
 typedef struct {
-    char *key;                  /* "L" URL (links) or "R0"/"R1" path (responses, tiny?) */
+    char *key;                  /* "L" origin "\n" URL (links) or "R0"/"R1" path (responses, tiny?) */
     char *body;                 /* links: the page parsed; responses: the body */
     size_t len;
     crawl_links links;
@@ -647,7 +648,7 @@ static bool memo_on(const crawl_site *s)
     return s->fetch == sim_fetch && !memo_off && csp_sched_active();
 }
 
-static size_t memo_hash(const char *key)
+static CSP_TOOL_QUIET size_t memo_hash(const char *key)
 {
     size_t h = 1469598103934665603u;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++)
@@ -657,7 +658,7 @@ static size_t memo_hash(const char *key)
 
 /* The slot holding (key, body), or the empty slot where it would go. For a
  * response entry body is NULL and only the key counts. */
-static memo_entry **memo_slot(const char *key, const char *body, size_t len)
+static CSP_TOOL_QUIET memo_entry **memo_slot(const char *key, const char *body, size_t len)
 {
     size_t i = memo_hash(key) % (2 * MEMO_CAP);
     for (;;) {
@@ -670,7 +671,7 @@ static memo_entry **memo_slot(const char *key, const char *body, size_t len)
 }
 
 /* A new entry in *slot, or NULL when the memo is full. */
-static memo_entry *memo_add(memo_entry **slot, const char *key, const char *body, size_t len)
+static CSP_TOOL_QUIET memo_entry *memo_add(memo_entry **slot, const char *key, const char *body, size_t len)
 {
     if (memo.n >= MEMO_CAP || memo.bytes + len > (size_t)MEMO_MAX_BYTES)
         return NULL;
@@ -687,38 +688,67 @@ static memo_entry *memo_add(memo_entry **slot, const char *key, const char *body
     return e;
 }
 
-static char *memo_key(char *k, size_t n, const char *kind, const char *s)
+/* dst = a b c, NUL-terminated; false (dst undefined) if it does not fit in
+ * n. Not snprintf: under TSan every call of it goes through an interceptor
+ * that parses the format, and a schedule builds ~800 of these strings. */
+static CSP_TOOL_QUIET bool cat3(char *dst, size_t n, const char *a, size_t alen, const char *b,
+                                const char *c)
 {
-    snprintf(k, n, "%s%s", kind, s);
+    size_t bl = strlen(b), cl = strlen(c);
+    if (alen + bl + cl >= n)
+        return false;
+    memcpy(dst, a, alen);
+    memcpy(dst + alen, b, bl);
+    memcpy(dst + alen + bl, c, cl + 1);
+    return true;
+}
+
+static CSP_TOOL_QUIET char *memo_key(char *k, size_t n, const char *kind, const char *s)
+{
+    if (!cat3(k, n, kind, strlen(kind), "", s))
+        k[0] = 0;                   /* a path longer than any the site has: an unused key */
     return k;
 }
 
-static void links_copy(crawl_links *to, const crawl_links *from)
+/* A copy of from into the empty list to, its array allocated once at its
+ * size (growing it by doubling cost a large allocation a copy under TSan). */
+static CSP_TOOL_QUIET void links_copy(crawl_links *to, const crawl_links *from)
 {
+    to->cap = from->n ? from->n : 1;
+    to->v = xmalloc(to->cap * sizeof *to->v);
+    to->n = 0;
     for (size_t i = 0; i < from->n; i++)
-        crawl_links_push(to, xstrdup(from->v[i]));
+        to->v[to->n++] = xstrdup(from->v[i]);
 }
 
-static bool memo_links_get(const crawl_fetched *f, crawl_links *out)
+/* The key of a page's links as crawl_extract returns them: they depend on
+ * the URL (the base) and the origin they are kept to, then on the body. */
+static CSP_TOOL_QUIET bool links_key(char *key, size_t n, const char *url, const char *origin)
 {
-    char key[512];
-    if (strlen(f->url) + 2 > sizeof key)
+    const char *o = origin ? origin : "";
+    return n > 1 && cat3(key + 1, n - 1, o, strlen(o), "\n", url) && (key[0] = 'L');
+}
+
+static CSP_TOOL_QUIET bool memo_links_get(const crawl_fetched *f, const char *origin, crawl_links *out)
+{
+    char key[1024];
+    if (!links_key(key, sizeof key, f->url, origin))
         return false;
     csp_tool_ignore_begin();
-    memo_entry *e = *memo_slot(memo_key(key, sizeof key, "L", f->url), f->body, f->len);
+    memo_entry *e = *memo_slot(key, f->body, f->len);
     if (e)
         links_copy(out, &e->links);
     csp_tool_ignore_end();
     return e != NULL;
 }
 
-static void memo_links_put(const crawl_fetched *f, const crawl_links *links)
+static CSP_TOOL_QUIET void memo_links_put(const crawl_fetched *f, const char *origin, const crawl_links *links)
 {
-    char key[512];
-    if (strlen(f->url) + 2 > sizeof key)
+    char key[1024];
+    if (!links_key(key, sizeof key, f->url, origin))
         return;
     csp_tool_ignore_begin();
-    memo_entry **slot = memo_slot(memo_key(key, sizeof key, "L", f->url), f->body, f->len);
+    memo_entry **slot = memo_slot(key, f->body, f->len);
     memo_entry *e = *slot ? NULL : memo_add(slot, key, f->body, f->len);
     if (e)
         links_copy(&e->links, links);
@@ -728,7 +758,7 @@ static void memo_links_put(const crawl_fetched *f, const crawl_links *links)
 /* crawlsite_respond(path, r) from the memo, its body the memo's own (not
  * to be freed); false (r untouched) when the memo is full. The body is the
  * site's business: the crawler only ever sees the links parsed from it. */
-static bool memo_respond(const char *path, crawlsite_response *r)
+static CSP_TOOL_QUIET bool memo_respond(const char *path, crawlsite_response *r)
 {
     char key[300];
     csp_tool_ignore_begin();
@@ -774,14 +804,10 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
         crawl_fetched_free(&f);
         return -1;
     }
-    if (f.html) {
+    bool use_memo = f.html && memo_on(s);
+    if (f.html && (!use_memo || !memo_links_get(&f, origin, out))) {
         crawl_links all = { 0 };
-        bool use_memo = memo_on(s);
-        if (!use_memo || !memo_links_get(&f, &all)) {
-            crawl_html_links(f.body, f.len, f.url, &all);
-            if (use_memo)
-                memo_links_put(&f, &all);
-        }
+        crawl_html_links(f.body, f.len, f.url, &all);
         for (size_t i = 0; i < all.n; i++) {
             if (!origin || crawl_url_on_origin(all.v[i], origin)) {
                 crawl_links_push(out, all.v[i]);
@@ -789,6 +815,8 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
             }
         }
         crawl_links_free(&all);
+        if (use_memo)
+            memo_links_put(&f, origin, out);
     }
     crawl_fetched_free(&f);
     return 0;
@@ -1008,7 +1036,10 @@ static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char
         return -1;
     }
     char path[256];
-    snprintf(path, sizeof path, "%s", url[rl - 1] ? url + rl - 1 : "/");
+    if (!cat3(path, sizeof path, "", 0, "", url[rl - 1] ? url + rl - 1 : "/")) {
+        snprintf(err, CRAWL_ERR_SIZE, "Get %s: 414 URI Too Long", url);
+        return -1;
+    }
     harness_gauge_enter(CRAWL_FETCH_GAUGE);
     int busy = atomic_fetch_add(&s->active, 1) + 1;
     crawlsite_response r;
@@ -1035,7 +1066,7 @@ static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char
     harness_gauge_exit(CRAWL_FETCH_GAUGE);
     size_t n = rl + strlen(path) + 1;
     out->url = xmalloc(n);
-    snprintf(out->url, n, "%.*s%s", (int)(rl - 1), s->root, path);
+    cat3(out->url, n, s->root, rl - 1, path, "");
     out->status = r.status;
     out->html = !strncmp(r.type, "text/html", 9);
     out->body = r.body;
