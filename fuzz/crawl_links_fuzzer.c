@@ -3,7 +3,9 @@
  * any encoding, unclosed tags, huge attributes), crawl_html_links returns
  * only what the crawler may follow — absolute http(s) URLs, no fragment, no
  * default port, host in lower case — and each is a fixed point of
- * crawl_url_resolve (resolving it again changes nothing) with an origin.
+ * crawl_url_resolve (resolving it again changes nothing) with an origin;
+ * and they are exactly the links of the reference extraction
+ * (crawl_html_links_tree: libxml2's tree, walked), in the same order.
  * The input's first byte picks the base URL, the rest is the page. Any
  * other result, a crash or a sanitizer report is a finding. */
 #include "crawlsite.h"
@@ -50,6 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             finding("it has no origin, or is not on its own", base, u);
         free(origin);
     }
+    crawl_links tree = {0};
+    crawl_html_links_tree((const char *)data + 1, size - 1, base, &tree);
+    if (tree.n != links.n)
+        finding("the tree has a different number of links", base, tree.n > links.n ? tree.v[links.n] : links.v[tree.n]);
+    for (size_t i = 0; i < links.n; i++)
+        if (strcmp(links.v[i], tree.v[i]) != 0)
+            finding("the tree has another link here", base, links.v[i]);
+    crawl_links_free(&tree);
     crawl_links_free(&links);
     return 0;
 }

@@ -81,11 +81,70 @@ static void follows_only_http_and_https(void **state)
     assert_resolves(base, "http://127.0.0.1:80/x", "http://127.0.0.1/x");
 }
 
+/* The extraction (libxml2's SAX interface) and the reference (the tree
+ * htmlReadMemory builds, walked) give the same links, in the same order. */
+static void assert_same_as_tree(const char *html, size_t len, const char *base, const crawl_links *got)
+{
+    crawl_links want = { 0 };
+    crawl_html_links_tree(html, len, base, &want);
+    if (want.n != got->n)
+        fail_msg("%zu links without a tree, %zu from the tree (base %s, %zu bytes of HTML)", got->n,
+                 want.n, base, len);
+    for (size_t i = 0; i < want.n; i++)
+        assert_string_equal(got->v[i], want.v[i]);
+    crawl_links_free(&want);
+}
+
 static size_t links_of(const char *html, size_t len, crawl_links *out)
 {
     memset(out, 0, sizeof *out);
     crawl_html_links(html, len, "http://127.0.0.1:8080/d/", out);
+    assert_same_as_tree(html, len, "http://127.0.0.1:8080/d/", out);
     return out->n;
+}
+
+/* Where a tree and a stream of start tags could differ: attributes without
+ * a value or repeated, prefixed names, entities, misplaced and repeated <html> and <body>,
+ * content after </html>, tags the parser closes or implies, tags cut off at
+ * the end, NUL bytes, a <meta> that switches the encoding mid-document. */
+static void sax_and_tree_agree(void **state)
+{
+    (void)state;
+    static const char *const pages[] = {
+        "<a href>self</a><a href=''>empty</a><a href=\"\">empty2</a>",
+        "<a href=x1 href=x2>dup</a><a HREF=y1 Href=y2>dup2</a>",
+        "<a href='a&amp;b?c=1&lt;2'>ent</a><a href=&#x2f;abs>num</a><a href='&unknown;'>u</a>",
+        "<html><body><a href=a1></a><html lang=x><a href=a2></a><body><a href=a3></a></body></html>"
+        "<a href=after-html>x</a><!-- c --><a href=after-comment>",
+        "<table><a href=t1><tr><a href=t2><td><a href=t3></table><a href=t4>",
+        "<p><a href=p1><p><a href=p2><li><a href=l1><li><a href=l2><dl><dt><a href=d1><dd><a href=d2>",
+        "<a href=cut", "<a href='cut", "<a", "<a href=ok>text<a href=", "",
+        "<a href=n1>\0<a href=n2\0x>nul</a>",
+        "<meta charset=iso-8859-1><a href=\"/caf\xe9\">e-acute</a>",
+        "<head><meta http-equiv=Content-Type content='text/html; charset=utf-16'></head><a href=u>",
+        "\xef\xbb\xbf<a href=bom>", "\xff\xfe<\0a\0 \0h\0r\0e\0f\0=\0x\0>\0",
+        "<svg><a href=svg1 xlink:href=svg2></a></svg><math><a href=m1></math>",
+        /* crawl_links_fuzzer: the tree names "x:a" an <a> (its local name) */
+        "<mrse:a href=/x1>p</mrse:a><a:b:a href=/x2><:a href=/x3><a: href=/x4><A:A HREF=/x5>",
+        "<template><a href=tpl></a></template><noscript><a href=ns></a></noscript>",
+        "<script>document.write('<a href=in-script>')</script><style>a{}</style><a href=after>",
+        "<textarea><a href=in-textarea></textarea><title><a href=in-title></title><a href=z>",
+        "<!DOCTYPE html><?pi x?><![CDATA[<a href=cdata>]]><a href=after-cdata>",
+        "<a href=' \t\n/sp ace \n'>ws</a><a href='#only-frag'>f</a><a href='javascript:x'>js</a>",
+    };
+    const char *const bases[] = { "http://127.0.0.1:8080/d/", "https://Example.COM/a/b/?q=1#frag" };
+    for (size_t b = 0; b < 2; b++)
+        for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+            size_t len = strlen(pages[i]);
+            if (strstr(pages[i], "nul"))
+                len = sizeof "<a href=n1>\0<a href=n2\0x>nul</a>" - 1;
+            if (pages[i][0] == '\xff')
+                len = 22;
+            crawl_links got = { 0 };
+            crawl_html_links(pages[i], len, bases[b], &got);
+            assert_same_as_tree(pages[i], len, bases[b], &got);
+            crawl_links_free(&got);
+        }
 }
 
 /* crawl_links_fuzzer's first finding: libcurl kept a DEL in a host name. No
@@ -264,8 +323,20 @@ static void the_site_is_what_the_reference_walks(void **state)
     crawl_links l = { 0 };
     crawl_html_links(r.body, r.len, "http://127.0.0.1:1/many.html", &l);
     assert_int_equal(l.n, CRAWLSITE_MANY_LINKS);
+    assert_same_as_tree(r.body, r.len, "http://127.0.0.1:1/many.html", &l);
     crawl_links_free(&l);
     crawlsite_response_free(&r);
+    /* Every page the site serves, links with and without a tree. */
+    for (long k = -1; k < CRAWLSITE_PAGES + CRAWLSITE_ORPHANS; k++) {
+        char path[64];
+        snprintf(path, sizeof path, k < 0 ? "/" : "/p/%ld.html", k);
+        crawlsite_respond(path, &r);
+        crawl_links each = { 0 };
+        crawl_html_links(r.body, r.len, "http://127.0.0.1:1/p/x.html", &each);
+        assert_same_as_tree(r.body, r.len, "http://127.0.0.1:1/p/x.html", &each);
+        crawl_links_free(&each);
+        crawlsite_response_free(&r);
+    }
 
     crawlsite_respond("/p/245.html", &r);
     assert_int_equal(r.status, 200);
@@ -292,6 +363,7 @@ int main(void)
         cmocka_unit_test(survives_huge_attributes_and_deep_nesting),
         cmocka_unit_test(extraction_resolves_as_libcurl_does),
         cmocka_unit_test(the_site_is_what_the_reference_walks),
+        cmocka_unit_test(sax_and_tree_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

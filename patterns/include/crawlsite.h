@@ -134,6 +134,10 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
  * and one reference resolved (NULL when it is not an http(s) URL):
  * fragment dropped, host name in lower case, no default port. */
 void crawl_html_links(const char *html, size_t len, const char *base, crawl_links *out);
+/* The same links by htmlReadMemory and a walk of the tree it builds: the
+ * reference crawl_html_links (libxml2's SAX interface, no tree) is tested
+ * against, input by input. */
+void crawl_html_links_tree(const char *html, size_t len, const char *base, crawl_links *out);
 char *crawl_url_resolve(const char *base, const char *href);
 /* The origin of an http(s) URL as crawl_url_resolve spells it,
  * "scheme://host[:port]" (no default port; malloc'ed), NULL if it is not
