@@ -114,8 +114,8 @@ static void sax_and_tree_agree(void **state)
         "<a href>self</a><a href=''>empty</a><a href=\"\">empty2</a>",
         "<a href=x1 href=x2>dup</a><a HREF=y1 Href=y2>dup2</a>",
         "<a href='a&amp;b?c=1&lt;2'>ent</a><a href=&#x2f;abs>num</a><a href='&unknown;'>u</a>",
-        "<html><body><a href=a1></a><html lang=x><a href=a2></a><body><a href=a3></a></body></html>"
-        "<a href=after-html>x</a><!-- c --><a href=after-comment>",
+        ("<html><body><a href=a1></a><html lang=x><a href=a2></a><body><a href=a3></a></body></html>"
+         "<a href=after-html>x</a><!-- c --><a href=after-comment>"),
         "<table><a href=t1><tr><a href=t2><td><a href=t3></table><a href=t4>",
         "<p><a href=p1><p><a href=p2><li><a href=l1><li><a href=l2><dl><dt><a href=d1><dd><a href=d2>",
         "<a href=cut", "<a href='cut", "<a", "<a href=ok>text<a href=", "",
