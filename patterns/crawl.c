@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -722,14 +721,6 @@ static int crawl_demo_main(int argc, char **argv)
     if (!demo_parse(argc, argv, &depth, &max_pages, seeds, &d))
         goto out;
     status = 1;
-    /* No fastbins: glibc keeps small freed blocks there uncoalesced until a
-     * larger request sweeps them all (malloc_consolidate), and every page's
-     * parse tree frees thousands of them (libxml2) on one of ~100 task
-     * threads. That sweep, and the page-by-page heap growth it leads to, cost
-     * a third of the crawl's CPU time (bench/crawl_run, perf); without
-     * fastbins a freed block goes to its thread's tcache or is coalesced at
-     * once. The demo's own choice, made before it allocates much. */
-    mallopt(M_MXFAST, 0);
     atomic_init(&d.cancelled, 0);
     d.site = crawlsite_http(NULL, &d.cancelled);
     d.worklist = csp_chan_make(sizeof(demo_list), 0, "worklist");
