@@ -80,12 +80,13 @@ static void *xcalloc(size_t n, size_t size)
  * way: its probing is CSP_TOOL_QUIET (TSan checks none of it) and seen_add
  * writes the header (ops), so two tasks using one set unordered are a race,
  * as in Go, while TSan no longer checks each byte of each of the ~12,500
- * links a crawl hashes (that was half of a crawl schedule's time under
- * TSan: bench/tsan_speed). */
+ * links a crawl hashes (a third of a crawl schedule's time under TSan,
+ * perf, once the pages were memoized: crawlsite.c). */
 typedef struct {
     char **slot;
     size_t n, cap;               /* cap a power of two */
-    unsigned long ops;           /* written by each seen_add: the "map header" */
+    volatile unsigned long ops;  /* written by each seen_add: the "map header" (volatile:
+                                  * never read, and the store must stay for TSan to see it) */
 } seen_set;
 
 static CSP_TOOL_QUIET uint64_t hash_str(const char *s)
