@@ -115,6 +115,16 @@ struct harness_dpor {
     uint32_t nsleep, capsleep;
     uint64_t *sleep_keys;
     u64vec *sleep_acc;
+    /* CHANLAB_DPOR_STATS (harness__dpor_count_objects): per object, the races
+     * reversed on it and how many of them planted a new backtrack point. */
+    struct objstat *ostat;
+    size_t ostat_cap, ostat_n;
+};
+
+struct objstat {
+    uint64_t key;               /* 0: empty slot */
+    uint64_t races, planted;
+    char name[40];              /* what the runtime calls it; "" for a tool's record */
 };
 
 /* ---------------------------------------------------------------- Vectors */
@@ -209,7 +219,60 @@ HARNESS_QUIET void harness__dpor_free(harness_dpor *d)
         csp_tool_free(d->sleep_acc[i].a);
     csp_tool_free(d->sleep_keys);
     csp_tool_free(d->sleep_acc);
+    csp_tool_free(d->ostat);
     csp_tool_free(d);
+}
+
+/* ------------------------------------------------- Per-object statistics */
+
+HARNESS_QUIET void harness__dpor_count_objects(harness_dpor *d)
+{
+    if (!d->ostat) {
+        d->ostat_cap = 1024;
+        d->ostat = csp_tool_alloc(d->ostat_cap * sizeof *d->ostat);
+    }
+}
+
+/* The entry of key (made if missing; NULL when counting is off or the table
+ * is full: counting is best effort, the search never depends on it). */
+HARNESS_QUIET static struct objstat *objstat(harness_dpor *d, uint64_t key)
+{
+    if (!d->ostat || !key)
+        return NULL;
+    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (d->ostat_cap - 1);
+    for (size_t probes = 0; probes < d->ostat_cap; probes++, i = (i + 1) & (d->ostat_cap - 1)) {
+        if (d->ostat[i].key == key)
+            return &d->ostat[i];
+        if (!d->ostat[i].key) {
+            if (2 * (d->ostat_n + 1) > d->ostat_cap)
+                return NULL;
+            d->ostat[i].key = key;
+            d->ostat_n++;
+            return &d->ostat[i];
+        }
+    }
+    return NULL;
+}
+
+HARNESS_QUIET static int objstat_cmp(const void *a, const void *b)
+{
+    const struct objstat *x = a, *y = b;
+    if (x->planted != y->planted)
+        return x->planted > y->planted ? -1 : 1;
+    return x->races > y->races ? -1 : x->races < y->races;
+}
+
+HARNESS_QUIET void harness__dpor_write_objects(harness_dpor *d, FILE *f, int top)
+{
+    if (!d->ostat)
+        return;
+    qsort(d->ostat, d->ostat_cap, sizeof *d->ostat, objstat_cmp);
+    fprintf(f, "dpor: the objects whose races planted the most backtrack points (races reversed, planted):\n");
+    for (int i = 0; i < top && (size_t)i < d->ostat_cap && d->ostat[i].key; i++)
+        fprintf(f, "  %-32s %016llx %10llu %10llu\n",
+                d->ostat[i].name[0] ? d->ostat[i].name : "(a harness record)",
+                (unsigned long long)d->ostat[i].key, (unsigned long long)d->ostat[i].races,
+                (unsigned long long)d->ostat[i].planted);
 }
 
 HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
@@ -396,17 +459,17 @@ HARNESS_QUIET static void sleep_push(harness_dpor *d, uint64_t key, const u64vec
 
 /* The reversal of race (j, e): a backtrack point before j for an initial of
  * v = notdep(j).e (dpor.c's head). */
-HARNESS_QUIET static void reverse(harness_dpor *d, size_t j, size_t e, unsigned bound)
+HARNESS_QUIET static bool reverse(harness_dpor *d, size_t j, size_t e, unsigned bound)
 {
     d->stats.races++;
     int32_t ni = d->ev[j].node;
     if (ni < 0 || (size_t)ni >= d->nnodes || !d->nodes[ni].run) {
         d->stats.anomalies++;
-        return;
+        return false;
     }
     dnode *n = &d->nodes[ni];
     if (n->forced)
-        return;   /* fairness made it: not branched on (strategy.c) */
+        return false;   /* fairness made it: not branched on (strategy.c) */
     /* Initials: events of v with no happens-before predecessor in v. */
     uint64_t init_keys[64];
     uint32_t ninit = 0;
@@ -433,7 +496,7 @@ HARNESS_QUIET static void reverse(harness_dpor *d, size_t j, size_t e, unsigned 
         int o = node_option(n, init_keys[k]);
         if (o >= 0 && (n->flags[o] & BT) &&
             (!bounded || n->pre_before + (n->current >= 0 && o != n->current) <= bound))
-            return;   /* the reversal is already planned (or explored) */
+            return false;   /* the reversal is already planned (or explored) */
     }
     int pick = -1;
     for (uint32_t k = 0; k < ninit && pick < 0; k++) {   /* within the bound, if one is */
@@ -454,10 +517,14 @@ HARNESS_QUIET static void reverse(harness_dpor *d, size_t j, size_t e, unsigned 
          * report. Stay sound: every option is a backtrack point. */
         if (pick < 0)
             d->stats.anomalies++;
-        for (uint32_t k = 0; k < n->n; k++)
+        bool planted = false;
+        for (uint32_t k = 0; k < n->n; k++) {
+            planted |= !(n->flags[k] & BT);
             n->flags[k] |= BT;
-        return;
+        }
+        return planted;
     }
+    bool planted = !(n->flags[pick] & BT);
     n->flags[pick] |= BT;
     /* Bounded: the reversal is a preemption the bound forbids here; also
      * try the task at the latest earlier decision where it runs for free. */
@@ -477,6 +544,7 @@ HARNESS_QUIET static void reverse(harness_dpor *d, size_t j, size_t e, unsigned 
             }
         }
     }
+    return planted;
 }
 
 /* The event in progress is over: its clock, its races, the object table,
@@ -503,11 +571,16 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
     /* Direct predecessors: program order, the maker or waker, the last
      * scheduler step, the last toucher of each object. */
     int32_t preds[4 + 64];
+    uint64_t predobj[4 + 64];  /* the object that made preds[q] a predecessor (0: none) */
     uint32_t npreds = 0;
-    if (pr->last >= 0)
+    if (pr->last >= 0) {
+        predobj[npreds] = 0;
         preds[npreds++] = pr->last;
-    if (x->join >= 0)
+    }
+    if (x->join >= 0) {
+        predobj[npreds] = 0;
         preds[npreds++] = x->join;
+    }
     int32_t objpred_first = (int32_t)npreds;
     bool many = false;
     for (uint32_t k = 0; k < x->nacc; k++) {
@@ -517,8 +590,10 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
             for (uint32_t q = 0; q < npreds; q++)
                 dup |= preds[q] == *last;
             if (!dup) {
-                if (npreds < 4 + 64)
+                if (npreds < 4 + 64) {
+                    predobj[npreds] = acc[k];
                     preds[npreds++] = *last;
+                }
                 else
                     many = true;
             }
@@ -563,8 +638,14 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
         for (uint32_t r = 0; r < npreds && !other; r++)
             if (r != q && hb(d, j, (size_t)preds[r]))
                 other = true;
-        if (!other)
-            reverse(d, j, e, bound);
+        if (!other) {
+            bool planted = reverse(d, j, e, bound);
+            struct objstat *o = objstat(d, predobj[q]);
+            if (o) {
+                o->races++;
+                o->planted += planted;
+            }
+        }
     }
     for (uint32_t k = 0; k < x->nacc; k++)
         *obj_last(d, acc[k]) = (int32_t)e;
@@ -634,11 +715,15 @@ HARNESS_QUIET static void ensure_event(harness_dpor *d, uint64_t id, uint64_t ke
 HARNESS_QUIET void harness__dpor_access(harness_dpor *d, const csp_sched_access *a)
 {
     switch (a->kind) {
-    case CSP_ACCESS_OBJECT:
+    case CSP_ACCESS_OBJECT: {
         ensure_event(d, a->task, a->task_key);
         vec_push(&d->accs, a->object);
+        struct objstat *o = a->object_name ? objstat(d, a->object) : NULL;
+        if (o && !o->name[0])
+            snprintf(o->name, sizeof o->name, "%s", a->object_name);
         d->ev[d->cur].nacc++;
         break;
+    }
     case CSP_ACCESS_SPAWN: {
         int32_t maker = -1;
         if (a->task) {

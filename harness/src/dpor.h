@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 typedef struct harness_dpor harness_dpor;
@@ -49,5 +50,10 @@ size_t harness__dpor_next_option(const harness_dpor *d, size_t i, unsigned pre_b
 /* Keep decisions [0, i] of the path; deeper ones are dropped. */
 void harness__dpor_truncate(harness_dpor *d, size_t keep);
 harness_dpor_stats harness__dpor_stats(const harness_dpor *d);
+/* Debugging a search that will not end (CHANLAB_DPOR_STATS): count, per
+ * object, the races reversed on it and those that planted a new backtrack
+ * point; write the `top` objects that planted most, with their names. */
+void harness__dpor_count_objects(harness_dpor *d);
+void harness__dpor_write_objects(harness_dpor *d, FILE *f, int top);
 
 #endif

@@ -434,6 +434,8 @@ HARNESS_CODE void harness__strategy_init(harness_strategy_state *st, const harne
      * sleep sets only without a preemption bound. */
     if (o->strategy == HARNESS_EXHAUSTIVE && !o->no_reduction && !o->replay) {
         st->dpor = harness__dpor_new(o->preemption_bound == HARNESS_UNBOUNDED, o->preemption_bound);
+        if (getenv("CHANLAB_DPOR_STATS"))
+            harness__dpor_count_objects(st->dpor);
         st->hooks.access = strategy_access;
     }
 }
@@ -453,6 +455,7 @@ HARNESS_CODE void harness__strategy_free(harness_strategy_state *st)
         fprintf(sf, "dpor: %llu races, %llu anomalies, %llu blocked, %llu conservative\n",
                 (unsigned long long)ds.races, (unsigned long long)ds.anomalies,
                 (unsigned long long)ds.runs_blocked, (unsigned long long)ds.conservative);
+        harness__dpor_write_objects(st->dpor, sf, 12);
         fclose(sf);
     }
     harness__dpor_free(st->dpor);

@@ -74,6 +74,9 @@ typedef struct {
     uint64_t task, task_key;     /* who (0, 0 for the scheduler) */
     uint64_t other, other_key;   /* SPAWN, WAKE: the other task's id and key */
     uint64_t object;             /* OBJECT: the object's key */
+    const char *object_name;     /* OBJECT: what it is (a channel's or mutex's name, "wait
+                                  * group", "timer"), NULL for a tool's own (csp_sched_touch);
+                                  * valid during the call only */
 } csp_sched_access;
 
 typedef struct {

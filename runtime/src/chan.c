@@ -130,6 +130,7 @@ CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
     c->obj.queues[0] = &c->recvq;
     c->obj.queues[1] = &c->sendq;
     c->obj.destroy = chan_destroy;
+    c->obj.name = c->name;
     csp__object_register(&c->obj);
     atomic_fetch_add(&csp__live_chans, 1);
     return c;

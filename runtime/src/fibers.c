@@ -337,23 +337,24 @@ static CSP_RT csp_task *fibers_adopt(void)
 
 bool csp__access_on;
 
-static CSP_RT void access_emit(csp_access_kind kind, const csp_task *by, const csp_task *other, uint64_t object)
+static CSP_RT void access_emit(csp_access_kind kind, const csp_task *by, const csp_task *other, uint64_t object,
+                               const char *name)
 {
     csp_sched_access a = { kind, by ? by->id : 0, by ? by->key : 0,
-                           other ? other->id : 0, other ? other->key : 0, object };
+                           other ? other->id : 0, other ? other->key : 0, object, name };
     W.hooks->access(W.hooks->ctx, &a);
 }
 
 CSP_RT void csp__access_object(const csp_object *o)
 {
     if (W.active && csp__current && W.hooks->access)
-        access_emit(CSP_ACCESS_OBJECT, csp__current, NULL, o->key);
+        access_emit(CSP_ACCESS_OBJECT, csp__current, NULL, o->key, o->name);
 }
 
 CSP_RT void csp_sched_touch(uint64_t key)
 {
     if (csp__access_on && W.active && csp__current && W.hooks->access)
-        access_emit(CSP_ACCESS_OBJECT, csp__current, NULL, key);
+        access_emit(CSP_ACCESS_OBJECT, csp__current, NULL, key, NULL);
 }
 
 static CSP_RT void fibers_spawn(csp_task *t)
@@ -391,7 +392,7 @@ static CSP_RT void fibers_spawn(csp_task *t)
     W.all[W.nall++] = t;
     runq_insert(t);
     if (W.hooks->access)
-        access_emit(CSP_ACCESS_SPAWN, csp__current, t, 0);
+        access_emit(CSP_ACCESS_SPAWN, csp__current, t, 0, NULL);
     if (W.hooks->spawned)
         W.hooks->spawned(W.hooks->ctx, t->id);
 }
@@ -423,7 +424,7 @@ static CSP_RT void fibers_ready(csp_task *t)
     if (W.hooks->event)
         emit(CSP_EVENT_READY, t, csp__current);
     if (W.hooks->access && csp__current)
-        access_emit(CSP_ACCESS_WAKE, csp__current, t, 0);
+        access_emit(CSP_ACCESS_WAKE, csp__current, t, 0, NULL);
     if (!t->runnable && !F(t)->done)
         runq_insert(t);
     atomic_store(&t->wake, 1);   /* readied: runnable for snapshots */
@@ -632,7 +633,7 @@ static CSP_RT csp_run_end loop(void)
                     return W.end;
                 next = W.runq[pick];
                 if (W.nrun == 1 && W.hooks->access) {
-                    access_emit(CSP_ACCESS_RUN, next, NULL, 0);
+                    access_emit(CSP_ACCESS_RUN, next, NULL, 0, NULL);
                     if (W.aborted)
                         return W.end;
                 }
@@ -647,7 +648,7 @@ static CSP_RT csp_run_end loop(void)
         /* Nothing else can run: the idle waiter goes on before virtual
          * time moves (synctest.Wait, then time advances). */
         if (W.hooks->access && (W.idle_waiter || W.timers.len > 0))
-            access_emit(CSP_ACCESS_TIME, NULL, NULL, 0);
+            access_emit(CSP_ACCESS_TIME, NULL, NULL, 0, NULL);
         if (W.idle_waiter) {
             csp_task *t = W.idle_waiter;
             W.idle_waiter = NULL;

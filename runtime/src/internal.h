@@ -152,6 +152,7 @@ typedef struct csp_object {
     void (*destroy)(struct csp_object *o);    /* frees it without checks (end of a run) */
     uint64_t run;                             /* the controlled run that made it, or 0 */
     uint64_t key;                             /* csp_sched_access: stable across schedules */
+    const char *name;                         /* for tools: a channel's or mutex's name, or its kind */
 } csp_object;
 
 /* Partial-order reduction's view of an operation on o (fibers.c): set while

@@ -38,6 +38,7 @@ CSP_RT csp_waitgroup *csp_wg_make(void)
     csp_waitgroup *wg = csp__alloc(sizeof *wg);
     wg->obj.queues[0] = &wg->waiters;
     wg->obj.destroy = object_free;
+    wg->obj.name = "wait group";
     csp__object_register(&wg->obj);
     return wg;
 }
@@ -123,6 +124,7 @@ CSP_RT csp_mutex *csp_mutex_make(const char *name)
     m->name = name ? name : "mutex";
     m->obj.queues[0] = &m->waiters;
     m->obj.destroy = object_free;
+    m->obj.name = m->name;
     csp__object_register(&m->obj);
     return m;
 }

@@ -90,6 +90,7 @@ CSP_RT __attribute__((noinline)) csp_ticker *csp_ticker_make(csp_duration d)
     t->timer.when = csp__backend->now() + d;
     t->timer.created_pc = (uintptr_t)__builtin_return_address(0);
     t->obj.destroy = ticker_destroy;
+    t->obj.name = "ticker";
     csp__object_register(&t->obj);
     csp__backend->timer_arm(&t->timer);
     return t;
