@@ -71,7 +71,13 @@ for p in "${progs[@]}"; do
   shim_fails=0
   for ((i = 0; i < fixed_runs; i++)); do
     YIELD_SHIM_SEED=$i LD_PRELOAD="$work/yield_shim.so" quiet timeout -k 1 30 "$work/$p.fixed"; rc=$?
-    [ "$(classify "$rc" "$work/err")" = PASS ] && cmp -s "$work/out" "$work/out.first" || shim_fails=$((shim_fails + 1))
+    got=$(classify "$rc" "$work/err")
+    [ "$got" = PASS ] && ! cmp -s "$work/out" "$work/out.first" && got="another output"
+    if [ "$got" != PASS ]; then
+      shim_fails=$((shim_fails + 1))
+      # what it was, so that a rare failure can be looked into
+      echo "  $p fixed, YIELD_SHIM_SEED=$i under the shim: $got (exit $rc): $(head -c 200 "$work/err" | head -1)"
+    fi
   done
   verdict=ok
   ((fails + outputs + shim_fails)) && { verdict=FAILED; status=1; }

@@ -82,8 +82,12 @@ __attribute__((constructor)) static void shim_init(void)
 }
 
 /* Threads of this process still alive when it exits, main excluded. A thread
- * already joined may still be listed for a moment while the kernel reaps it
- * (state Z or X): only the others count. */
+ * already joined may still be listed for a moment while the kernel reaps it:
+ * in state Z or X, or still running its exit (pthread_join returns once the
+ * kernel clears the thread's id, which do_exit does after it has set
+ * PF_EXITING, before the thread is a zombie: a loaded machine showed one such
+ * thread in state R about one run in 200). Only the others count. */
+#define SHIM_PF_EXITING 0x4u   /* include/linux/sched.h */
 __attribute__((destructor)) static void shim_report(void)
 {
     DIR *d = opendir("/proc/self/task");
@@ -104,8 +108,12 @@ __attribute__((destructor)) static void shim_report(void)
         fclose(f);
         stat[n] = '\0';
         const char *paren = strrchr(stat, ')'); /* the name may hold spaces and parentheses */
-        char state = paren && paren[1] == ' ' ? paren[2] : '?';
-        if (state != 'Z' && state != 'X')
+        char state = '?';
+        unsigned flags = 0;
+        /* After the name: state ppid pgrp session tty_nr tpgid flags ... (proc(5)) */
+        if (!paren || sscanf(paren + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+            flags = 0;
+        if (state != 'Z' && state != 'X' && !(flags & SHIM_PF_EXITING))
             alive++;
     }
     closedir(d);
