@@ -33,7 +33,9 @@
 #                         schedule (TSan builds only; skips otherwise)
 #   dpor                  partial-order reduction reaches the final states the
 #                         unreduced EXHAUSTIVE reaches (generated programs, no
-#                         bound and bounds 1, 2), in far fewer schedules
+#                         bound and bounds 1, 2; programs that block in selects,
+#                         closes and rendezvous; written-out cases), in far
+#                         fewer schedules
 #   exhaustive_sound      EXHAUSTIVE reaches the outcomes 100,000 RANDOM
 #                         schedules reach, in counts worked out by hand; the
 #                         stopper is not a livelock, a busy poll is

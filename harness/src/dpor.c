@@ -31,6 +31,31 @@
  *    asleep is redundant (cut short, not judged).
  *  - SELECT and TIMER decisions are not reduced: every option is a branch
  *    (strategy.c), as is virtual time.
+ *  - Arrival orders (CSP_ACCESS_MEET). A task T parks in an operation on
+ *    object o (event j, its last); later a blocking operation of another
+ *    task (event e) completes it: a rendezvous partner, a close, a wait
+ *    group reaching zero, an unlock. Had e's task arrived first, it would
+ *    have parked and T's arrival completed both, to the same end: the pair
+ *    (j, e) is dependent but not a race to reverse. e is checked instead
+ *    against what touched o before j (before every parking e met there),
+ *    and paths through a met parking are not "other paths" for e's races,
+ *    nor is j in e's arrival clock (what reverse() uses to place e). Two
+ *    cases keep it sound:
+ *      · T parked in a select: arriving later, it could have found another
+ *        case ready and taken that instead, and then e and what follows it
+ *        would not come after j: j is left out of e's clock altogether, so
+ *        that the events after e race with j and the orders in which T
+ *        arrives late are explored.
+ *      · o is peeked at (CSP_ACCESS_PEEK: a select with a default, csp_len,
+ *        csp_mutex_trylock) in any run: what the peek sees depends on who
+ *        is parked, so arrival orders on o are races as before. Learnt as
+ *        the search goes: when an object on which a meet was already
+ *        skipped turns out to be peeked at, the search begins again
+ *        (harness__dpor_take_restart), with the object known.
+ *    tests/test_dpor.c's blocking programs and written-out cases (a select
+ *    claimed by either of two senders or by a close, a select with a default
+ *    between two arrivals, two receivers queued in either order) check it
+ *    against the unreduced search and RANDOM.
  *
  * What a reduced EXHAUSTIVE promises (tested in tests/test_dpor.c against
  * the unreduced search): every final state — verdict, output, leaks — that
@@ -76,6 +101,7 @@ typedef struct {
     uint32_t proc, local;
     int32_t node, join;
     uint32_t acc_off, nacc;
+    uint32_t meet_off, nmeet;  /* its CSP_ACCESS_MEETs: (proc, object, in_select) in meets */
     uint32_t vc_off, vc_len;
 } devent;
 
@@ -98,6 +124,16 @@ struct harness_dpor {
     devent *ev;
     size_t nev, capev;
     u64vec accs;               /* every event's touched objects */
+    u64vec meets;              /* every event's meets: proc, object, in_select, proc ... */
+    int32_t *accprev;          /* parallel to accs: the object's previous toucher (-1: none) */
+    size_t capaccprev;
+    /* Across runs: objects something peeked at (CSP_ACCESS_PEEK: no meet is
+     * skipped on them), objects on which a meet was skipped; both at once
+     * means the search so far skipped what it should not have: restart. */
+    u64vec peeked, skipped;
+    bool restart;
+    uint32_t *arrival;         /* the finishing event's clock without the parkings it met */
+    size_t caparrival;
     uint32_t *vcs;
     size_t nvcs, capvcs;
     dproc *procs;
@@ -136,6 +172,14 @@ HARNESS_QUIET static void vec_push(u64vec *v, uint64_t x)
         v->a = csp_tool_realloc(v->a, v->cap * sizeof *v->a);
     }
     v->a[v->n++] = x;
+}
+
+HARNESS_QUIET static bool vec_has(const u64vec *v, uint64_t x)
+{
+    for (uint32_t i = 0; i < v->n; i++)
+        if (v->a[i] == x)
+            return true;
+    return false;
 }
 
 HARNESS_QUIET static void vec_set(u64vec *v, const uint64_t *a, uint32_t n)
@@ -207,6 +251,11 @@ HARNESS_QUIET void harness__dpor_free(harness_dpor *d)
     csp_tool_free(d->nodes);
     csp_tool_free(d->ev);
     csp_tool_free(d->accs.a);
+    csp_tool_free(d->meets.a);
+    csp_tool_free(d->accprev);
+    csp_tool_free(d->peeked.a);
+    csp_tool_free(d->arrival);
+    csp_tool_free(d->skipped.a);
     csp_tool_free(d->vcs);
     for (size_t i = 0; i < d->capprocs; i++)
         csp_tool_free(d->procs[i].evs.a);
@@ -280,6 +329,7 @@ HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
     d->blocked = false;
     d->nev = 0;
     d->accs.n = 0;
+    d->meets.n = 0;
     d->nvcs = 0;
     for (size_t i = 0; i < d->nprocs; i++) {
         d->procs[i].evs.n = 0;
@@ -297,6 +347,19 @@ HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
 }
 
 HARNESS_QUIET bool harness__dpor_blocked(const harness_dpor *d) { return d->blocked; }
+
+HARNESS_QUIET bool harness__dpor_take_restart(harness_dpor *d)
+{
+    if (!d->restart)
+        return false;
+    d->restart = false;
+    d->skipped.n = 0;
+    d->stats.restarts++;
+    for (size_t i = 0; i < d->nnodes; i++)
+        node_clear(&d->nodes[i]);
+    d->nnodes = 0;
+    return true;
+}
 HARNESS_QUIET harness_dpor_stats harness__dpor_stats(const harness_dpor *d) { return d->stats; }
 
 /* ------------------------------------------------------------- Processes */
@@ -459,10 +522,12 @@ HARNESS_QUIET static void sleep_push(harness_dpor *d, uint64_t key, const u64vec
 
 /* The reversal of race (j, e): a backtrack point before j for an initial of
  * v = notdep(j).e (dpor.c's head). */
-HARNESS_QUIET static bool reverse(harness_dpor *d, size_t j, size_t e, unsigned bound)
+HARNESS_QUIET static bool reverse(harness_dpor *d, size_t j, size_t e, unsigned bound, bool through)
 {
     d->stats.races++;
     int32_t ni = d->ev[j].node;
+    if (ni < 0 && through)
+        return false;   /* j's task was the only one that could run there: nothing to try */
     if (ni < 0 || (size_t)ni >= d->nnodes || !d->nodes[ni].run) {
         d->stats.anomalies++;
         return false;
@@ -481,8 +546,9 @@ HARNESS_QUIET static bool reverse(harness_dpor *d, size_t j, size_t e, unsigned 
         if (d->ev[u].local != count_upto(d, pu, j) + 1)
             continue;   /* an earlier event of its task is in v */
         bool initial = true;
+        /* e's arrival: its clock without the parkings it met (d->arrival) */
         for (uint32_t r = 0; r < d->ev[u].vc_len && initial; r++)
-            if (r != pu && vc_at(d, u, r) > count_upto(d, r, j))
+            if (r != pu && (u == e ? d->arrival[r] : vc_at(d, u, r)) > count_upto(d, r, j))
                 initial = false;
         if (!initial)
             continue;
@@ -547,11 +613,64 @@ HARNESS_QUIET static bool reverse(harness_dpor *d, size_t j, size_t e, unsigned 
     return planted;
 }
 
+/* Event j (of another task) is that task's parking, and event x completed
+ * what it was parked in on object `obj` (CSP_ACCESS_MEET): MET_PLAIN, or
+ * MET_SELECT when it was parked in a select; 0 when not (or when obj is
+ * peeked at). */
+enum { MET_PLAIN = 1, MET_SELECT = 2 };
+HARNESS_QUIET static int met_at(const harness_dpor *d, const devent *x, int32_t j, uint64_t obj)
+{
+    uint32_t pj = d->ev[j].proc;
+    if (d->procs[pj].last != j || vec_has(&d->peeked, obj))
+        return 0;
+    for (uint32_t m = 0; m < x->nmeet; m++) {
+        const uint64_t *t = d->meets.a + x->meet_off + 3 * m;
+        if (t[0] == pj && t[1] == obj)
+            return t[2] ? MET_SELECT : MET_PLAIN;
+    }
+    return 0;
+}
+
+/* The toucher of obj before event j (-1: none). */
+HARNESS_QUIET static int32_t prev_toucher(const harness_dpor *d, int32_t j, uint64_t obj)
+{
+    const devent *y = &d->ev[j];
+    const uint64_t *a = d->accs.a + y->acc_off;
+    uint32_t lo = 0, hi = y->nacc;
+    while (lo < hi) {   /* a sorted, deduplicated list */
+        uint32_t mid = (lo + hi) / 2;
+        if (a[mid] < obj)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < y->nacc && a[lo] == obj ? d->accprev[y->acc_off + lo] : -1;
+}
+
+/* Event j, a predecessor of event e on object obj, races with e unless
+ * another path orders them (a scheduler step after j, or another
+ * predecessor of e after j that is not a parking e met). */
+HARNESS_QUIET static void race_with(harness_dpor *d, size_t e, int32_t j, uint64_t obj, const int32_t *preds,
+                                    const bool *meet_only, uint32_t npreds, uint32_t skip, bool through)
+{
+    uint32_t pj = d->ev[j].proc;
+    if (d->nbarrier > pj && d->barrier[pj] >= d->ev[j].local)
+        return;
+    for (uint32_t r = 0; r < npreds; r++)
+        if (r != skip && !meet_only[r] && preds[r] != j && hb(d, (size_t)j, (size_t)preds[r]))
+            return;
+    bool planted = reverse(d, (size_t)j, e, d->bound, through);
+    struct objstat *o = objstat(d, obj);
+    if (o) {
+        o->races++;
+        o->planted += planted;
+    }
+}
+
 /* The event in progress is over: its clock, its races, the object table,
  * the sleep set, the explored option's record. */
 HARNESS_QUIET static void finish_event(harness_dpor *d)
 {
-    unsigned bound = d->bound;
     if (d->cur < 0)
         return;
     size_t e = (size_t)d->cur;
@@ -572,13 +691,18 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
      * scheduler step, the last toucher of each object. */
     int32_t preds[4 + 64];
     uint64_t predobj[4 + 64];  /* the object that made preds[q] a predecessor (0: none) */
+    bool meet_only[4 + 64];    /* preds[q] is its task's parking, and this event met that
+                                  task there on every object that made it a predecessor */
+    bool meet_sel[4 + 64];     /* ... and that parking was a select's */
     uint32_t npreds = 0;
     if (pr->last >= 0) {
         predobj[npreds] = 0;
+        meet_only[npreds] = meet_sel[npreds] = false;
         preds[npreds++] = pr->last;
     }
     if (x->join >= 0) {
         predobj[npreds] = 0;
+        meet_only[npreds] = meet_sel[npreds] = false;
         preds[npreds++] = x->join;
     }
     int32_t objpred_first = (int32_t)npreds;
@@ -586,12 +710,19 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
     for (uint32_t k = 0; k < x->nacc; k++) {
         int32_t *last = obj_last(d, acc[k]);
         if (*last >= 0 && (size_t)*last != e) {
+            int met = met_at(d, x, *last, acc[k]);
             bool dup = false;
             for (uint32_t q = 0; q < npreds; q++)
-                dup |= preds[q] == *last;
+                if (preds[q] == *last) {
+                    dup = true;
+                    meet_only[q] = meet_only[q] && met;
+                    meet_sel[q] = meet_sel[q] && met == MET_SELECT;
+                }
             if (!dup) {
                 if (npreds < 4 + 64) {
                     predobj[npreds] = acc[k];
+                    meet_only[npreds] = met != 0;
+                    meet_sel[npreds] = met == MET_SELECT;
                     preds[npreds++] = *last;
                 }
                 else
@@ -613,10 +744,14 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
     d->nvcs += len;
     for (uint32_t r = 0; r < len; r++)
         vc[r] = r < d->nbarrier ? d->barrier[r] : 0;
+    /* A select's parking that this event met does not order it: arriving
+     * later, the select could have taken another case, and then this event
+     * and what follows it would not come after it (csp_sched.h). */
     for (uint32_t q = 0; q < npreds; q++)
-        for (uint32_t r = 0; r < d->ev[preds[q]].vc_len; r++)
-            if (d->vcs[d->ev[preds[q]].vc_off + r] > vc[r])
-                vc[r] = d->vcs[d->ev[preds[q]].vc_off + r];
+        if (!(meet_only[q] && meet_sel[q]))
+            for (uint32_t r = 0; r < d->ev[preds[q]].vc_len; r++)
+                if (d->vcs[d->ev[preds[q]].vc_off + r] > vc[r])
+                    vc[r] = d->vcs[d->ev[preds[q]].vc_off + r];
     if (many) {   /* more objects than preds[] holds: join them all, race-check none */
         for (uint32_t k = 0; k < x->nacc; k++) {
             int32_t l = *obj_last(d, acc[k]);
@@ -628,27 +763,65 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
         d->stats.anomalies++;
     }
     vc[x->proc] = x->local;
-    /* Races: an object predecessor of another task with no other path. */
+    /* Its arrival clock: the same, without the parkings it met (reverse()
+     * finds the event's own place in a reversal by it). */
+    if (d->caparrival < len) {
+        d->caparrival = 2 * len;
+        d->arrival = csp_tool_realloc(d->arrival, d->caparrival * sizeof *d->arrival);
+    }
+    bool any_meet = false;
+    for (uint32_t q = 0; q < npreds; q++)
+        any_meet |= meet_only[q];
+    if (!any_meet || many) {
+        volatile uint32_t *ar = d->arrival;   /* not turned into memcpy: TSan would see it */
+        for (uint32_t r = 0; r < len; r++)
+            ar[r] = vc[r];
+    } else {
+        for (uint32_t r = 0; r < len; r++)
+            d->arrival[r] = r < d->nbarrier ? d->barrier[r] : 0;
+        for (uint32_t q = 0; q < npreds; q++)
+            if (!meet_only[q])
+                for (uint32_t r = 0; r < d->ev[preds[q]].vc_len; r++)
+                    if (d->vcs[d->ev[preds[q]].vc_off + r] > d->arrival[r])
+                        d->arrival[r] = d->vcs[d->ev[preds[q]].vc_off + r];
+        d->arrival[x->proc] = x->local;
+    }
+    /* Races: an object predecessor of another task with no other path.
+     * A predecessor that is a parking this event met is no race (an arrival
+     * order): the event is checked instead against what touched the object
+     * before that parking (before all the parkings it met there), and paths
+     * through a met parking do not count as other paths (the arrival is not
+     * ordered by it; only what follows the meeting is). */
     for (uint32_t q = (uint32_t)objpred_first; q < npreds; q++) {
-        size_t j = (size_t)preds[q];
-        uint32_t pj = d->ev[j].proc;
-        if (pj == x->proc)
+        int32_t j = preds[q];
+        if (d->ev[j].proc == x->proc)
             continue;
-        bool other = d->nbarrier > pj && d->barrier[pj] >= d->ev[j].local;
-        for (uint32_t r = 0; r < npreds && !other; r++)
-            if (r != q && hb(d, j, (size_t)preds[r]))
-                other = true;
-        if (!other) {
-            bool planted = reverse(d, j, e, bound);
-            struct objstat *o = objstat(d, predobj[q]);
-            if (o) {
-                o->races++;
-                o->planted += planted;
-            }
+        if (!meet_only[q]) {
+            race_with(d, e, j, predobj[q], preds, meet_only, npreds, q, false);
+            continue;
+        }
+        d->stats.meets++;
+        for (uint32_t k = 0; k < x->nacc; k++) {
+            if (*obj_last(d, acc[k]) != j)
+                continue;
+            if (!vec_has(&d->skipped, acc[k]))
+                vec_push(&d->skipped, acc[k]);
+            int32_t before = prev_toucher(d, j, acc[k]);
+            while (before >= 0 && met_at(d, x, before, acc[k]))
+                before = prev_toucher(d, before, acc[k]);
+            if (before >= 0 && d->ev[before].proc != x->proc)
+                race_with(d, e, before, acc[k], preds, meet_only, npreds, q, true);
         }
     }
-    for (uint32_t k = 0; k < x->nacc; k++)
-        *obj_last(d, acc[k]) = (int32_t)e;
+    if (d->capaccprev < d->accs.cap) {
+        d->capaccprev = d->accs.cap;
+        d->accprev = csp_tool_realloc(d->accprev, d->capaccprev * sizeof *d->accprev);
+    }
+    for (uint32_t k = 0; k < x->nacc; k++) {
+        int32_t *last = obj_last(d, acc[k]);
+        d->accprev[x->acc_off + k] = *last >= 0 ? *last : -1;
+        *last = (int32_t)e;
+    }
     pr->last = (int32_t)e;
     /* Sleep set: entries dependent on this event wake up. */
     uint32_t w = 0;
@@ -692,6 +865,8 @@ HARNESS_QUIET static void start_event(harness_dpor *d, uint32_t p, int32_t node)
     pr->pending_join = -1;
     x->acc_off = d->accs.n;
     x->nacc = 0;
+    x->meet_off = d->meets.n;
+    x->nmeet = 0;
     x->vc_off = x->vc_len = 0;
     vec_push(&pr->evs, d->nev);
     d->cur = (int32_t)d->nev++;
@@ -740,6 +915,23 @@ HARNESS_QUIET void harness__dpor_access(harness_dpor *d, const csp_sched_access 
         d->procs[c].pending_join = d->cur;
         break;
     }
+    case CSP_ACCESS_MEET: {
+        ensure_event(d, a->task, a->task_key);
+        uint32_t c = proc_add(d, a->other, a->other_key);
+        vec_push(&d->meets, c);
+        vec_push(&d->meets, a->object);
+        vec_push(&d->meets, a->in_select);
+        d->ev[d->cur].nmeet++;
+        break;
+    }
+    case CSP_ACCESS_PEEK:
+        ensure_event(d, a->task, a->task_key);
+        if (!vec_has(&d->peeked, a->object)) {
+            vec_push(&d->peeked, a->object);
+            if (vec_has(&d->skipped, a->object))
+                d->restart = true;
+        }
+        break;
     case CSP_ACCESS_RUN:
         /* The only runnable task goes on: if it sleeps, nothing new can
          * come of this run. */

@@ -21,6 +21,10 @@ typedef struct {
     uint64_t anomalies;        /* a race whose reversal had no decision to go to: the
                                   runtime failed to report a dependency (tests expect 0) */
     uint64_t conservative;     /* backtrack points added for the preemption bound */
+    uint64_t meets;            /* dependent pairs not reversed: a parking and the plain
+                                  operation that met it (CSP_ACCESS_MEET) */
+    uint64_t restarts;         /* searches begun again: an object on which meets had been
+                                  skipped turned out to be peeked at (CSP_ACCESS_PEEK) */
 } harness_dpor_stats;
 
 /* sleep_sets: prune with sleep sets (off under a preemption bound: a sleep
@@ -47,6 +51,10 @@ bool harness__dpor_blocked(const harness_dpor *d);
  * explored (a backtrack point, not yet done, not asleep, within the bound
  * given the preemptions before it), or n. */
 size_t harness__dpor_next_option(const harness_dpor *d, size_t i, unsigned pre_before, unsigned preemption_bound);
+/* After a run: true when the search must begin again from an empty path
+ * (an object on which arrival orders were skipped is peeked at: from now on
+ * they are not skipped there); the path is then dropped. */
+bool harness__dpor_take_restart(harness_dpor *d);
 /* Keep decisions [0, i] of the path; deeper ones are dropped. */
 void harness__dpor_truncate(harness_dpor *d, size_t keep);
 harness_dpor_stats harness__dpor_stats(const harness_dpor *d);

@@ -452,9 +452,11 @@ HARNESS_CODE void harness__strategy_free(harness_strategy_state *st)
     FILE *sf;
     if (st->dpor && getenv("CHANLAB_DPOR_STATS") && (sf = fopen(getenv("CHANLAB_DPOR_STATS"), "a"))) {
         harness_dpor_stats ds = harness__dpor_stats(st->dpor);
-        fprintf(sf, "dpor: %llu races, %llu anomalies, %llu blocked, %llu conservative\n",
+        fprintf(sf, "dpor: %llu races, %llu anomalies, %llu blocked, %llu conservative, "
+                    "%llu arrival orders not reversed, %llu restarts\n",
                 (unsigned long long)ds.races, (unsigned long long)ds.anomalies,
-                (unsigned long long)ds.runs_blocked, (unsigned long long)ds.conservative);
+                (unsigned long long)ds.runs_blocked, (unsigned long long)ds.conservative,
+                (unsigned long long)ds.meets, (unsigned long long)ds.restarts);
         harness__dpor_write_objects(st->dpor, sf, 12);
         fclose(sf);
     }
@@ -553,6 +555,12 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
     bool found = false;
     if (st->dpor)
         harness__dpor_end_run(st->dpor);
+    if (st->dpor && harness__dpor_take_restart(st->dpor)) {
+        /* The reduction skipped arrival orders on an object it now knows
+         * is peeked at: the search so far is not enough; begin again. */
+        st->nprefix = 0;
+        found = true;
+    }
     for (size_t i = st->ndec; i-- > 0 && !found;) {
         harness_decision *d = &st->dec[i];
         if (d->forced)

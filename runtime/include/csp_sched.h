@@ -67,16 +67,35 @@ typedef enum {
     CSP_ACCESS_RUN,       /* the scheduler switches to `task` without a decision (it is
                            * the only runnable task); called from the scheduler, so the
                            * hook may end the run there with csp_sched_abort */
+    CSP_ACCESS_MEET,      /* `task`'s blocking operation on `object` (csp_send,
+                           * csp_recv, a select without a default, csp_close, a wait
+                           * group reaching zero, csp_mutex_unlock; not a timer)
+                           * completed the single operation that task `other` is
+                           * parked in: its partner in a rendezvous, a sender or
+                           * receiver it unblocked, a waiter it woke. Had `other`
+                           * arrived second instead, the two would have ended the same
+                           * way (the one arriving first parks, the second completes
+                           * both), so the order of their arrivals is no race of its
+                           * own (dpor.c). `in_select`: `other` was parked in a select,
+                           * which, arriving later, could have found another case ready
+                           * and taken it instead: what `task` does next is then not
+                           * ordered after `other`'s arrival. Reported before the WAKE
+                           * of `other`. */
+    CSP_ACCESS_PEEK,      /* `task` looked at `object` without waiting (a select with a
+                           * default, csp_len): what it saw depends on which tasks were
+                           * parked there, so on this object the order of arrivals
+                           * matters after all. Reported after its OBJECT access. */
 } csp_access_kind;
 
 typedef struct {
     csp_access_kind kind;
     uint64_t task, task_key;     /* who (0, 0 for the scheduler) */
-    uint64_t other, other_key;   /* SPAWN, WAKE: the other task's id and key */
-    uint64_t object;             /* OBJECT: the object's key */
-    const char *object_name;     /* OBJECT: what it is (a channel's or mutex's name, "wait
+    uint64_t other, other_key;   /* SPAWN, WAKE, MEET: the other task's id and key */
+    uint64_t object;             /* OBJECT, MEET, PEEK: the object's key */
+    const char *object_name;     /* OBJECT, MEET, PEEK: what it is (a channel's or mutex's name, "wait
                                   * group", "timer"), NULL for a tool's own (csp_sched_touch);
                                   * valid during the call only */
+    bool in_select;              /* MEET: `other` was parked in a select */
 } csp_sched_access;
 
 typedef struct {

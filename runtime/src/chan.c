@@ -184,6 +184,7 @@ CSP_RT size_t csp_len(const csp_chan *c)
     csp_chan *m = (csp_chan *)c;
     csp_lock_acquire(&m->obj.lock);
     csp__touch(&m->obj);
+    csp__peek(&m->obj);
     size_t n = m->qcount;
     csp_lock_release(&m->obj.lock);
     return n;
@@ -305,6 +306,14 @@ static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
     return OP_BLOCK;
 }
 
+/* A blocking operation on c completed task t's parked one (t->fired: the
+ * waiter it completed; csp_sched.h, CSP_ACCESS_MEET). */
+static inline CSP_RT void meet(csp_chan *c, csp_task *t)
+{
+    if (__builtin_expect(csp__access_on, 0))
+        csp__access_meet(&c->obj, t, t->fired && t->fired->is_select);
+}
+
 static CSP_RT void unlock_chan(void *arg) { csp_lock_release(&((csp_chan *)arg)->obj.lock); }
 
 static CSP_RT void closed_recv_result(csp_chan *c, void *ep)
@@ -338,6 +347,7 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
         csp_lock_release(&c->obj.lock);
         if (wake) {
             csp__event(CSP_DEBUG_EVENT_HANDOFF, self->id, wake->id, NULL, c->name);
+            meet(c, wake);
             csp__ready(wake);
         }
         csp__made_progress();
@@ -372,6 +382,7 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
         csp_lock_release(&c->obj.lock);
         if (wake) {
             csp__event(CSP_DEBUG_EVENT_HANDOFF, wake->id, self->id, NULL, c->name);
+            meet(c, wake);
             csp__ready(wake);
         }
         if (r == OP_CLOSED) {
@@ -420,6 +431,7 @@ CSP_RT void csp_close(csp_chan *c)
     while (glist) {
         w = glist;
         glist = w->glist;    /* read before ready(): w lives on its task's stack */
+        csp__meet(&c->obj, w->task, w->is_select);
         csp__ready(w->task);
     }
     csp__made_progress();
@@ -500,7 +512,7 @@ static CSP_RT bool case_ready(const csp_case *k)
 /* Pass 1: under all locks, carry out one ready case chosen uniformly at
  * random. Returns its index, or -1 if none is ready. */
 static CSP_RT int select_pass1(csp_case *cases, size_t n, size_t *readyv,
-                               const struct lockset *ls, bool *closed_send)
+                               const struct lockset *ls, bool *closed_send, bool nonblocking)
 {
     for (;;) {
         size_t nready = 0;
@@ -522,6 +534,12 @@ static CSP_RT int select_pass1(csp_case *cases, size_t n, size_t *readyv,
             bool sent = k->op == CSP_OP_SEND;
             csp__event(CSP_DEBUG_EVENT_HANDOFF, sent ? me : wake->id, sent ? wake->id : me, NULL,
                        k->chan->name);
+            /* A blocking select that finds its partner waiting: had it come
+             * first, it would have parked and the partner completed it
+             * (csp_sched.h, CSP_ACCESS_MEET). A select with a default would
+             * have taken the default: no meet. */
+            if (!nonblocking)
+                meet(k->chan, wake);
             csp__ready(wake);
         }
         if (r == OP_CLOSED) {
@@ -569,8 +587,10 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     int result;
 
     lockset_lock(&ls);
+    for (size_t i = 0; nonblocking && i < ls.n; i++)
+        csp__peek(&ls.chans[i]->obj);
     bool closed_send = false;
-    result = select_pass1(cases, n, readyv, &ls, &closed_send);
+    result = select_pass1(cases, n, readyv, &ls, &closed_send, nonblocking);
     if (result >= 0 || nonblocking) {
         if (result < 0)
             lockset_unlock(&ls);

@@ -337,11 +337,19 @@ static CSP_RT csp_task *fibers_adopt(void)
 
 bool csp__access_on;
 
+static CSP_RT void access_emit_meet(csp_access_kind kind, const csp_task *by, const csp_task *other,
+                                    uint64_t object, const char *name, bool in_select)
+{
+    csp_sched_access a = { kind, by ? by->id : 0, by ? by->key : 0,
+                           other ? other->id : 0, other ? other->key : 0, object, name, in_select };
+    W.hooks->access(W.hooks->ctx, &a);
+}
+
 static CSP_RT void access_emit(csp_access_kind kind, const csp_task *by, const csp_task *other, uint64_t object,
                                const char *name)
 {
     csp_sched_access a = { kind, by ? by->id : 0, by ? by->key : 0,
-                           other ? other->id : 0, other ? other->key : 0, object, name };
+                           other ? other->id : 0, other ? other->key : 0, object, name, false };
     W.hooks->access(W.hooks->ctx, &a);
 }
 
@@ -349,6 +357,18 @@ CSP_RT void csp__access_object(const csp_object *o)
 {
     if (W.active && csp__current && W.hooks->access)
         access_emit(CSP_ACCESS_OBJECT, csp__current, NULL, o->key, o->name);
+}
+
+CSP_RT void csp__access_meet(const csp_object *o, const csp_task *t, bool in_select)
+{
+    if (W.active && csp__current && W.hooks->access)
+        access_emit_meet(CSP_ACCESS_MEET, csp__current, t, o->key, o->name, in_select);
+}
+
+CSP_RT void csp__access_peek(const csp_object *o)
+{
+    if (W.active && csp__current && W.hooks->access)
+        access_emit(CSP_ACCESS_PEEK, csp__current, NULL, o->key, o->name);
 }
 
 CSP_RT void csp_sched_touch(uint64_t key)

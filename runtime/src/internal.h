@@ -164,6 +164,21 @@ CSP_RT static inline void csp__touch(const csp_object *o)
     if (__builtin_expect(csp__access_on, 0))
         csp__access_object(o);
 }
+/* A blocking operation on o completed parked task t's operation, in a
+ * select or not (CSP_ACCESS_MEET). */
+void csp__access_meet(const csp_object *o, const csp_task *t, bool in_select);
+CSP_RT static inline void csp__meet(const csp_object *o, const csp_task *t, bool in_select)
+{
+    if (__builtin_expect(csp__access_on, 0))
+        csp__access_meet(o, t, in_select);
+}
+/* A look at o that does not wait (CSP_ACCESS_PEEK). */
+void csp__access_peek(const csp_object *o);
+CSP_RT static inline void csp__peek(const csp_object *o)
+{
+    if (__builtin_expect(csp__access_on, 0))
+        csp__access_peek(o);
+}
 /* Keys (csp_sched_access): h and v mixed (FNV-1a over v's bytes, then a
  * finalizer). */
 uint64_t csp__key_mix(uint64_t h, uint64_t v);

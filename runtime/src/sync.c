@@ -89,6 +89,7 @@ CSP_RT void csp_wg_add(csp_waitgroup *wg, int delta)
     while (glist) {
         w = glist;
         glist = w->glist;
+        csp__meet(&wg->obj, w->task, false);   /* a waiter arriving after zero would not wait */
         csp__ready(w->task);
     }
     csp__backend->point(CSP_POINT_SYNC);
@@ -173,6 +174,7 @@ CSP_RT bool csp_mutex_trylock(csp_mutex *m)
         csp_panic("csp_mutex_trylock: nil mutex");
     csp_lock_acquire(&m->obj.lock);
     csp__touch(&m->obj);
+    csp__peek(&m->obj);
     bool got = !m->locked;
     m->locked = true;
     csp_lock_release(&m->obj.lock);
@@ -199,8 +201,10 @@ CSP_RT void csp_mutex_unlock(csp_mutex *m)
     if (!w)
         m->locked = false;     /* else: stays locked, owned by w's task */
     csp_lock_release(&m->obj.lock);
-    if (w)
+    if (w) {
+        csp__meet(&m->obj, w->task, false);   /* arriving after the unlock, it would have taken it */
         csp__ready(w->task);
+    }
     csp__made_progress();
     csp__backend->point(CSP_POINT_SYNC);
 }
