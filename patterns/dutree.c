@@ -90,7 +90,8 @@ static int gen_dir(const char *dir, int depth, gen_state *g)
     }
     char path[600];
     if (depth == 1 && s->links) {
-        snprintf(path, sizeof path, "%s/up", dir);
+        if (snprintf(path, sizeof path, "%s/up", dir) >= (int)sizeof path)
+            return ENAMETOOLONG;
         if (symlink("..", path))
             return errno;
         g->files++;
@@ -98,7 +99,8 @@ static int gen_dir(const char *dir, int depth, gen_state *g)
     }
     int fanout = depth < DUTREE_MAX_DEPTH ? s->fanout[depth] : 0;
     for (int i = 0; i < fanout; i++) {
-        snprintf(path, sizeof path, "%s/d%04d", dir, i);
+        if (snprintf(path, sizeof path, "%s/d%04d", dir, i) >= (int)sizeof path)
+            return ENAMETOOLONG;
         if (mkdir(path, 0755))
             return errno;
         int err = gen_dir(path, depth + 1, g);

@@ -104,8 +104,9 @@ static void add_name(name_set *s, const char *name)
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(s->names[i], name))
             return;
-    if (s->n < 64)
-        snprintf(s->names[s->n++], sizeof s->names[0], "%s", name);
+    /* A longer name is cut to fit (it only names a CSS filter class). */
+    if (s->n < 64 && snprintf(s->names[s->n], sizeof s->names[0], "%s", name) >= 0)
+        s->n++;
 }
 
 static void filter_css(FILE *out, const char *prefix, const name_set *s)

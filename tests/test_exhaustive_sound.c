@@ -182,7 +182,7 @@ static void reduced_equals(void (*entry)(void *), void *arg, unsigned preemption
                            unsigned choice_bound, const char *name, const struct search *naive,
                            const struct search *all)
 {
-    char what[64];
+    char what[128];
     struct search red;
     reduction = true;
     snprintf(what, sizeof what, "%s: REDUCED p<=%u c<=%u", name, preemption_bound, choice_bound);
