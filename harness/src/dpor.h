@@ -21,7 +21,7 @@ typedef struct {
     uint64_t anomalies;        /* a race whose reversal had no decision to go to: the
                                   runtime failed to report a dependency (tests expect 0) */
     uint64_t conservative;     /* backtrack points added for the preemption bound */
-    uint64_t meets;            /* dependent pairs not reversed: a parking and the plain
+    uint64_t meets;            /* dependent pairs not reversed: a parking and the blocking
                                   operation that met it (CSP_ACCESS_MEET) */
     uint64_t restarts;         /* searches begun again: an object on which meets had been
                                   skipped turned out to be peeked at (CSP_ACCESS_PEEK) */

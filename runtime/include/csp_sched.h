@@ -82,9 +82,10 @@ typedef enum {
                            * ordered after `other`'s arrival. Reported before the WAKE
                            * of `other`. */
     CSP_ACCESS_PEEK,      /* `task` looked at `object` without waiting (a select with a
-                           * default, csp_len): what it saw depends on which tasks were
-                           * parked there, so on this object the order of arrivals
-                           * matters after all. Reported after its OBJECT access. */
+                           * default, csp_len, csp_mutex_trylock): what it saw depends
+                           * on which tasks were parked there, so on this object the
+                           * order of arrivals matters after all. Reported after its
+                           * OBJECT access. */
 } csp_access_kind;
 
 typedef struct {
