@@ -341,8 +341,15 @@ static unsigned gen_count(enum gen g)
     if (g == GEN_FIXED)
         return (unsigned)NFIXED;
     const char *n = getenv("TESTUTIL_PROGRAMS");
-    if (n && atoi(n) > 0)
-        return (unsigned)atoi(n);
+    if (n) {
+        char *end;
+        long v = strtol(n, &end, 10);
+        if (*n == 0 || *end || v < 1 || v > 100000) {
+            fprintf(stderr, "test_dpor: TESTUTIL_PROGRAMS='%s': a number of programs, 1 to 100000\n", n);
+            exit(2);
+        }
+        return (unsigned)v;
+    }
     return g == GEN_BLOCKING && CU_SANITIZED ? PROGRAMS / 3 : PROGRAMS;   /* a schedule costs more there */
 }
 
