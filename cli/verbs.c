@@ -76,7 +76,7 @@ static void run_proof(const pattern *p, const harness_options *base, report_proo
             *bug = true;
             break;
         }
-        pf->schedules = res.schedules_run;
+        pf->schedules = res.schedules_run - res.schedules_redone;   /* the search that covered it */
         pf->pruned = res.schedules_pruned;
         pf->preemption_bound = o.preemption_bound;
         bool wall = res.message && strstr(res.message, "wall bound"), exhausted = res.exhausted;

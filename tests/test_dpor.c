@@ -34,7 +34,8 @@
 /* ------------------------------------------------------------- Programs */
 
 enum op_kind { OP_RMW, OP_LOCK2, OP_SEND, OP_RECV, OP_SELECT, OP_YIELD, OP_OUT,
-               OP_BSELECT, OP_BSEND, OP_CLOSE, OP_RECVDONE };
+               OP_BSELECT, OP_BSEND, OP_CLOSE, OP_RECVDONE, OP_FWD,
+               OP_BSELECT1 };
 #define MAX_TASKS 4
 #define MAX_OPS 4
 #define LOG_MAX 8
@@ -130,6 +131,22 @@ static void task(void *arg)
             csp_recv(w.done, NULL);
             note(t, 500);
             break;
+        case OP_BSELECT1: {  /* blocks until c[a] gives something or done closes */
+            int v0 = 0;
+            csp_case cs[2] = { { w.c[o->a], CSP_OP_RECV, &v0, false }, { w.done, CSP_OP_RECV, NULL, false } };
+            int k = csp_select(cs, 2, false);
+            note(t, k == 0 ? 700 + v0 : 300);
+            break;
+        }
+        case OP_FWD: {       /* takes what c[a] holds, if anything, and sends it on c[1-a] */
+            int v0 = 0;
+            csp_case cs[1] = { { w.c[o->a], CSP_OP_RECV, &v0, false } };
+            int k = csp_select(cs, 1, true);
+            if (k == 0)
+                csp_send(w.c[1 - o->a], &v0);
+            note(t, k == 0 ? 600 + v0 : 600);
+            break;
+        }
         case OP_OUT:   /* a line of output, and the same in a log under a mutex */
             harness_output("t%u.%u ", t, i);
             csp_mutex_lock(w.lm);
@@ -295,7 +312,7 @@ static void generate_blocking(struct program *p, uint64_t seed)
 static void describe(const struct program *p, char *buf, size_t n)
 {
     static const char *names[] = { "rmw", "lock2", "send", "recv", "select", "yield", "out",
-                                   "bselect", "bsend", "close", "recvdone" };
+                                   "bselect", "bsend", "close", "recvdone", "fwd", "bselect1" };
     int k = snprintf(buf, n, "caps %zu/%zu:", p->cap[0], p->cap[1]);
     for (unsigned t = 0; t < p->ntasks; t++) {
         k += snprintf(buf + k, n - (size_t)k, " [");
@@ -329,6 +346,13 @@ static const struct program fixed[] = {
     /* A buffered channel: the receiver parked on it or the value buffered first. */
     { 3, { 2, 1, 1 }, { OPS({ OP_RECV, 0, 0 }, { OP_OUT, 0, 0 }), OPS({ OP_SEND, 0, 0 }),
                         OPS({ OP_SELECT, 0, 0 }) }, { 1, 0 } },
+    /* A channel sent on in some schedules only (c1: what the forwarder found
+     * in c0, if it came in time; not in the first schedule): until a send
+     * shows, two receives on it are reads, which commute (dpor.c's "Reads");
+     * which of the two selects gets the value depends on the order they
+     * parked in. */
+    { 4, { 1, 1, 2, 1 }, { OPS({ OP_BSELECT1, 1, 0 }), OPS({ OP_BSELECT1, 1, 0 }),
+                           OPS({ OP_FWD, 0, 0 }, { OP_CLOSE, 0, 0 }), OPS({ OP_SEND, 0, 0 }) }, { 1, 0 } },
 };
 #define NFIXED (sizeof fixed / sizeof *fixed)
 

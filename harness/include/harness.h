@@ -222,6 +222,10 @@ typedef struct {
     harness_event *events;     /* harness_options.events: the reported run's timeline, oldest first */
     size_t nevents;
     uint64_t events_dropped;   /* events of that run the ring lost (the earliest ones) */
+    unsigned schedules_redone; /* EXHAUSTIVE, reduced: judged runs (in schedules_run) of a search
+                                  that then began again, having learnt that an object is peeked
+                                  at or sent on (dpor.c); the search that covered the space ran
+                                  schedules_run - schedules_redone */
 } harness_result;
 
 /* Returns 0 when the runs were carried out (the verdict is in *r), -1 with

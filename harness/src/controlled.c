@@ -240,7 +240,7 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
     char *first_output = NULL;
     harness_judgement all = {0};   /* every schedule's verdicts */
     bool exhausted = false, have_failure = false;
-    unsigned ran = 0, pruned = 0;
+    unsigned ran = 0, pruned = 0, redone = 0;
     for (unsigned i = 1; i <= runs && !wall_expired; i++) {
         current_run = i;
         harness__state_reset(&state);
@@ -274,6 +274,8 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
                 exhausted = true;
                 break;
             }
+            if (st.restarted)
+                redone = ran;
             continue;
         }
         harness_record r = {0};
@@ -291,6 +293,8 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
         harness__judge_merge(&all, &r.judged);
         bool failed = r.judged.seen != 0;
         bool more = harness__strategy_end_run(&st);
+        if (st.restarted)
+            redone = ran;   /* judged, but the search begins again */
         exhausted = !more;
         bool last = !more || i == runs || wall_expired || (failed && !o->keep_going);
         if (failed && !have_failure) {
@@ -328,6 +332,7 @@ HARNESS_CODE void harness__controlled_run(const harness_child_args *a)
         report.schedules_run = ran;
         report.exhausted = exhausted;
         report.schedules_pruned = pruned;
+        report.schedules_redone = redone;
         report.wall = wall_expired && !have_failure;
     }
     harness__record_send(a->result_fd, &report);

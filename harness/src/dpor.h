@@ -24,7 +24,8 @@ typedef struct {
     uint64_t meets;            /* dependent pairs not reversed: a parking and the blocking
                                   operation that met it (CSP_ACCESS_MEET) */
     uint64_t restarts;         /* searches begun again: an object on which meets had been
-                                  skipped turned out to be peeked at (CSP_ACCESS_PEEK) */
+                                  skipped turned out to be peeked at (CSP_ACCESS_PEEK), or a
+                                  channel whose receives had been reads is sent on */
 } harness_dpor_stats;
 
 /* sleep_sets: prune with sleep sets (off under a preemption bound: a sleep
@@ -53,7 +54,8 @@ bool harness__dpor_blocked(const harness_dpor *d);
 size_t harness__dpor_next_option(const harness_dpor *d, size_t i, unsigned pre_before, unsigned preemption_bound);
 /* After a run: true when the search must begin again from an empty path
  * (an object on which arrival orders were skipped is peeked at: from now on
- * they are not skipped there); the path is then dropped. */
+ * they are not skipped there; or a channel whose receives were taken for
+ * reads is sent on: from now on they are not); the path is then dropped. */
 bool harness__dpor_take_restart(harness_dpor *d);
 /* Keep decisions [0, i] of the path; deeper ones are dropped. */
 void harness__dpor_truncate(harness_dpor *d, size_t keep);

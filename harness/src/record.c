@@ -149,6 +149,7 @@ static const struct key {
     { "error",            K_TEXT, offsetof(harness_record, error) },
     { "schedules_run",    K_UINT, offsetof(harness_record, schedules_run) },
     { "schedules_pruned", K_UINT, offsetof(harness_record, schedules_pruned) },
+    { "schedules_redone", K_UINT, offsetof(harness_record, schedules_redone) },
     { "exhausted",        K_BOOL, offsetof(harness_record, exhausted) },
     { "wall",             K_BOOL, offsetof(harness_record, wall) },
     { "steps",            K_U64,  offsetof(harness_record, steps) },

@@ -71,6 +71,7 @@ typedef struct harness_record {
     char *error;               /* the schedules could not be carried out (bad replay) */
     unsigned schedules_run;
     unsigned schedules_pruned; /* EXHAUSTIVE reduced: runs cut short as redundant */
+    unsigned schedules_redone; /* EXHAUSTIVE reduced: judged runs before the search began again */
     bool exhausted, wall;      /* EXHAUSTIVE covered its tree; the wall bound cut the search */
     uint64_t steps;
     csp_duration virtual_time;

@@ -110,6 +110,7 @@ HARNESS_CODE int harness_run(void (*entry)(void *), void *arg, const harness_opt
             r->schedules_run = c.rec.schedules_run;
             r->exhausted = c.rec.exhausted;
             r->schedules_pruned = c.rec.schedules_pruned;
+            r->schedules_redone = c.rec.schedules_redone;
             if (r->verdict == HARNESS_PASS) {
                 char msg[200];
                 snprintf(msg, sizeof msg, "no bug observed in %u schedule%s%s", r->schedules_run,

@@ -555,10 +555,13 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
     bool found = false;
     if (st->dpor)
         harness__dpor_end_run(st->dpor);
+    st->restarted = false;
     if (st->dpor && harness__dpor_take_restart(st->dpor)) {
         /* The reduction skipped arrival orders on an object it now knows
-         * is peeked at: the search so far is not enough; begin again. */
+         * is peeked at, or took receives for reads on a channel it now
+         * knows is sent on: the search so far is not enough; begin again. */
         st->nprefix = 0;
+        st->restarted = true;
         found = true;
     }
     for (size_t i = st->ndec; i-- > 0 && !found;) {

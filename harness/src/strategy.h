@@ -58,6 +58,7 @@ typedef struct {
     bool fair_entered;                /* this run went on under fair continuation */
     /* EXHAUSTIVE with partial-order reduction (dpor.c), or NULL. */
     harness_dpor *dpor;
+    bool restarted;            /* the last end_run began the search again (dpor.c) */
     unsigned run_preemptions;  /* this run's preemptions so far (not forced) */
     /* Replay. */
     bool replaying_explicit;

@@ -88,6 +88,20 @@ typedef enum {
                            * OBJECT access. */
 } csp_access_kind;
 
+/* What an OBJECT access did to a channel (CSP_ACCESS_OBJECT's `op`). A
+ * receive, and a look at a channel's length, change nothing that another
+ * receive sees: on a channel that nothing ever sends on (only closes — the
+ * "done" channel of Go's cancellation idiom), two receives, parked or not,
+ * end the same in either order, and only the close orders them. dpor.c
+ * uses that; everything it cannot be sure of is CSP_ACCESS_OP_OTHER. */
+typedef enum {
+    CSP_ACCESS_OP_OTHER,  /* anything: a close, a free, a wait group, a mutex, a timer
+                           * channel's receive (the scheduler sends on it unseen) */
+    CSP_ACCESS_OP_SEND,   /* a send, or a select with a send case on the channel */
+    CSP_ACCESS_OP_RECV,   /* a receive, a select with only receive cases on the channel,
+                           * or csp_len */
+} csp_access_op;
+
 typedef struct {
     csp_access_kind kind;
     uint64_t task, task_key;     /* who (0, 0 for the scheduler) */
@@ -97,6 +111,7 @@ typedef struct {
                                   * group", "timer"), NULL for a tool's own (csp_sched_touch);
                                   * valid during the call only */
     bool in_select;              /* MEET: `other` was parked in a select */
+    csp_access_op op;            /* OBJECT: what it did to the object (OTHER if unsure) */
 } csp_sched_access;
 
 typedef struct {

@@ -175,6 +175,13 @@ CSP_RT void csp__chan_set_timer(csp_chan *c, csp_timer *tm)
         c->owned_by_ticker = true;
 }
 
+/* A receive's csp_access_op: a timer's channel is sent on by the scheduler,
+ * which reports no access of its own, so its receives are OTHER. */
+static inline CSP_RT csp_access_op recv_op(const csp_chan *c)
+{
+    return c->is_timer ? CSP_ACCESS_OP_OTHER : CSP_ACCESS_OP_RECV;
+}
+
 CSP_RT const char *csp_chan_name(const csp_chan *c) { return c ? c->name : "nil"; }
 
 CSP_RT size_t csp_len(const csp_chan *c)
@@ -183,7 +190,7 @@ CSP_RT size_t csp_len(const csp_chan *c)
         return 0;
     csp_chan *m = (csp_chan *)c;
     csp_lock_acquire(&m->obj.lock);
-    csp__touch(&m->obj);
+    csp__touch_op(&m->obj, recv_op(m));
     csp__peek(&m->obj);
     size_t n = m->qcount;
     csp_lock_release(&m->obj.lock);
@@ -341,7 +348,7 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
-    csp__touch(&c->obj);
+    csp__touch_op(&c->obj, CSP_ACCESS_OP_SEND);
     enum op_result r = send_locked(c, elem, &wake, true);
     if (r == OP_DONE) {
         csp_lock_release(&c->obj.lock);
@@ -376,7 +383,7 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
-    csp__touch(&c->obj);
+    csp__touch_op(&c->obj, recv_op(c));
     enum op_result r = recv_locked(c, elem, &wake);
     if (r != OP_BLOCK) {
         csp_lock_release(&c->obj.lock);
@@ -464,11 +471,20 @@ CSP_RT bool csp__chan_has_receiver(csp_chan *c)
 
 struct lockset { csp_chan **chans; size_t n; };
 
-static CSP_RT void lockset_lock(const struct lockset *s)
+/* Locks every channel of the select; each is touched as a send if a case
+ * sends on it, as a receive otherwise (csp_access_op). */
+static CSP_RT void lockset_lock(const struct lockset *s, const csp_case *cases, size_t n)
 {
     for (size_t i = 0; i < s->n; i++) {
-        csp_lock_acquire(&s->chans[i]->obj.lock);
-        csp__touch(&s->chans[i]->obj);
+        csp_chan *c = s->chans[i];
+        csp_lock_acquire(&c->obj.lock);
+        if (__builtin_expect(csp__access_on, 0)) {
+            csp_access_op op = recv_op(c);
+            for (size_t k = 0; k < n; k++)
+                if (cases[k].chan == c && cases[k].op == CSP_OP_SEND)
+                    op = CSP_ACCESS_OP_SEND;
+            csp__touch_op(&c->obj, op);
+        }
     }
 }
 
@@ -586,7 +602,7 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     struct lockset ls = { chans, lock_order(cases, n, chans) };
     int result;
 
-    lockset_lock(&ls);
+    lockset_lock(&ls, cases, n);
     for (size_t i = 0; nonblocking && i < ls.n; i++)
         csp__peek(&ls.chans[i]->obj);
     bool closed_send = false;
@@ -622,7 +638,7 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     /* Pass 3: dequeue from the unsuccessful channels. */
     csp_waiter *fired = self->fired;
     CSP_ASSERT(fired != NULL);
-    lockset_lock(&ls);
+    lockset_lock(&ls, cases, n);
     for (size_t i = 0; i < n; i++) {
         csp_waiter *w = &ws[i];
         if (w != fired && w->chan)

@@ -341,22 +341,29 @@ static CSP_RT void access_emit_meet(csp_access_kind kind, const csp_task *by, co
                                     uint64_t object, const char *name, bool in_select)
 {
     csp_sched_access a = { kind, by ? by->id : 0, by ? by->key : 0,
-                           other ? other->id : 0, other ? other->key : 0, object, name, in_select };
+                           other ? other->id : 0, other ? other->key : 0, object, name, in_select,
+                           CSP_ACCESS_OP_OTHER };
+    W.hooks->access(W.hooks->ctx, &a);
+}
+
+static CSP_RT void access_emit_op(csp_access_kind kind, const csp_task *by, const csp_task *other,
+                                  uint64_t object, const char *name, csp_access_op op)
+{
+    csp_sched_access a = { kind, by ? by->id : 0, by ? by->key : 0,
+                           other ? other->id : 0, other ? other->key : 0, object, name, false, op };
     W.hooks->access(W.hooks->ctx, &a);
 }
 
 static CSP_RT void access_emit(csp_access_kind kind, const csp_task *by, const csp_task *other, uint64_t object,
                                const char *name)
 {
-    csp_sched_access a = { kind, by ? by->id : 0, by ? by->key : 0,
-                           other ? other->id : 0, other ? other->key : 0, object, name, false };
-    W.hooks->access(W.hooks->ctx, &a);
+    access_emit_op(kind, by, other, object, name, CSP_ACCESS_OP_OTHER);
 }
 
-CSP_RT void csp__access_object(const csp_object *o)
+CSP_RT void csp__access_object(const csp_object *o, csp_access_op op)
 {
     if (W.active && csp__current && W.hooks->access)
-        access_emit(CSP_ACCESS_OBJECT, csp__current, NULL, o->key, o->name);
+        access_emit_op(CSP_ACCESS_OBJECT, csp__current, NULL, o->key, o->name, op);
 }
 
 CSP_RT void csp__access_meet(const csp_object *o, const csp_task *t, bool in_select)

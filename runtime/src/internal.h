@@ -19,6 +19,7 @@
 #include "csp.h"
 #include "base.h"
 #include "csp_debug.h"
+#include "csp_sched.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -158,11 +159,17 @@ typedef struct csp_object {
 /* Partial-order reduction's view of an operation on o (fibers.c): set while
  * a controlled run's hooks want accesses. */
 extern bool csp__access_on;
-void csp__access_object(const csp_object *o);
+void csp__access_object(const csp_object *o, csp_access_op op);
 CSP_RT static inline void csp__touch(const csp_object *o)
 {
     if (__builtin_expect(csp__access_on, 0))
-        csp__access_object(o);
+        csp__access_object(o, CSP_ACCESS_OP_OTHER);
+}
+/* A channel's send or receive (csp_access_op). */
+CSP_RT static inline void csp__touch_op(const csp_object *o, csp_access_op op)
+{
+    if (__builtin_expect(csp__access_on, 0))
+        csp__access_object(o, op);
 }
 /* A blocking operation on o completed parked task t's operation, in a
  * select or not (CSP_ACCESS_MEET). */
