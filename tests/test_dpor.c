@@ -353,6 +353,14 @@ static const struct program fixed[] = {
      * parked in. */
     { 4, { 1, 1, 2, 1 }, { OPS({ OP_BSELECT1, 1, 0 }), OPS({ OP_BSELECT1, 1, 0 }),
                            OPS({ OP_FWD, 0, 0 }, { OP_CLOSE, 0, 0 }), OPS({ OP_SEND, 0, 0 }) }, { 1, 0 } },
+    /* A close that meets a parked receiver: the closer's next step can also
+     * come before what the receiver did before it parked. */
+    { 2, { 2, 2 }, { OPS({ OP_OUT, 0, 0 }, { OP_RECVDONE, 0, 0 }), OPS({ OP_CLOSE, 0, 0 }, { OP_OUT, 0, 0 }) },
+      { 0, 0 } },
+    /* A send handed to a parked receiver on a buffered channel: had it come
+     * first it would not have waited, and the sender's select takes it back. */
+    { 2, { 1, 3 }, { OPS({ OP_RECV, 0, 0 }), OPS({ OP_OUT, 0, 0 }, { OP_SEND, 0, 0 }, { OP_SELECT, 0, 0 }) },
+      { 1, 0 } },
 };
 #define NFIXED (sizeof fixed / sizeof *fixed)
 

@@ -940,9 +940,11 @@ HARNESS_QUIET void harness__dpor_access(harness_dpor *d, const csp_sched_access 
         if (a->op == CSP_ACCESS_OP_SEND && dpor_keyset_add(&d->sent, obj) &&
             dpor_keyset_has(&d->read, obj))
             d->restart = true;   /* its receives were taken for reads */
-        bool read = a->op == CSP_ACCESS_OP_RECV && !dpor_keyset_has(&d->sent, obj);
-        if (read)
+        bool read = a->op == CSP_ACCESS_OP_SHARED;
+        if (a->op == CSP_ACCESS_OP_RECV && !dpor_keyset_has(&d->sent, obj)) {
+            read = true;
             dpor_keyset_add(&d->read, obj);
+        }
         vec_push(&d->accs, obj | (read ? READ : 0));
         if (d->ostat)
             dpor_objstats_name(d->ostat, obj, a->object_name);

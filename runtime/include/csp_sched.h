@@ -88,7 +88,7 @@ typedef enum {
                            * OBJECT access. */
 } csp_access_kind;
 
-/* What an OBJECT access did to a channel (CSP_ACCESS_OBJECT's `op`). A
+/* What an OBJECT access did to an object (CSP_ACCESS_OBJECT's `op`). A
  * receive, and a look at a channel's length, change nothing that another
  * receive sees: on a channel that nothing ever sends on (only closes — the
  * "done" channel of Go's cancellation idiom), two receives, parked or not,
@@ -100,6 +100,13 @@ typedef enum {
     CSP_ACCESS_OP_SEND,   /* a send, or a select with a send case on the channel */
     CSP_ACCESS_OP_RECV,   /* a receive, a select with only receive cases on the channel,
                            * or csp_len */
+    CSP_ACCESS_OP_SHARED, /* commutes with every other SHARED access of the object;
+                           * anything else on it orders them. A buffered channel's
+                           * operations are SHARED on the channel (only its close and
+                           * free are not) and report what orders them as objects of
+                           * their own: the channel's sends, its receives, and the
+                           * buffer position (the kth value) each one takes, fills or
+                           * waits for (chan.c, "Buffers") */
 } csp_access_op;
 
 typedef struct {

@@ -37,6 +37,7 @@ struct csp_chan {
     csp_timer *timer;            /* csp_after / csp_tick: stopped on free */
     /* Under lock. */
     size_t qcount, sendx, recvx;
+    uint64_t nrecvd;             /* values received so far (dpor's "Buffers": the kth) */
     bool closed;
     csp_waitq recvq, sendq;
     char race_close;             /* TSan: close -> receive-of-closed edge */
@@ -98,6 +99,101 @@ static CSP_RT bool waitq_has_live(const csp_waitq *q)
         if (!w->is_select || atomic_load(&w->task->sel_done) == 0)
             return true;
     return false;
+}
+
+static CSP_RT size_t waitq_live(const csp_waitq *q)
+{
+    size_t n = 0;
+    for (const csp_waiter *w = q->first; w; w = w->next)
+        n += !w->is_select || atomic_load(&w->task->sel_done) == 0;
+    return n;
+}
+
+/* ---------------------------------------------------------------- Buffers
+ *
+ * DESIGN. What partial-order reduction (csp_sched.h, hooks.access) is told
+ * an operation touched. An unbuffered channel is one object: every two
+ * operations on it are dependent, but for receives on a channel nothing
+ * sends on (CSP_ACCESS_OP_RECV: the harness takes them for reads).
+ *
+ * A buffered channel is a queue, and on a queue a send and a receive
+ * commute unless one of them needs the other: the kth receive takes the
+ * value of the kth send, and the kth send can go into the buffer only once
+ * the (k-cap)th receive has made room. So a buffered channel's operations
+ * are SHARED on the channel itself (only close and free are not: they
+ * order everything), and they touch objects of their own: the channel's
+ * sends (every send, or select send case, orders the others: which is the
+ * kth depends on their order), its receives (likewise), and position k
+ * (the kth value). A send that would be the kth touches position k and,
+ * when k >= cap, position k-cap; a receive that would be the kth touches
+ * position k (and, when it lets a parked sender's value in, that one's
+ * position). One that cannot complete touches every position whose value
+ * could change that: a receive on an empty buffer with n receivers parked
+ * before it, positions k..k+n; a send on a full one, k-cap..k-cap+n. A
+ * select touches what each of its cases would. A send handed to a parked
+ * receiver, or a receive that lets a parked sender in, is no meeting
+ * (CSP_ACCESS_MEET): had it come first it would not have waited, and its
+ * task could have gone on before the other arrived (tests/test_dpor.c's
+ * "taken back" case). A look without waiting (a select with a default) is
+ * a peek at the positions it touched; whether a receiver is parked shows
+ * nowhere else on a buffered channel (a receive finds the buffer empty
+ * either way, a send finds room either way), so the channel itself is not
+ * peeked at. Timer channels, whose sends the scheduler
+ * makes unseen, stay one object. nrecvd counts the values received: the
+ * kth receive is number nrecvd, the kth send nrecvd + qcount. */
+
+#define PART_SENDS 1u
+#define PART_RECVS 2u
+#define PART_POS(k) (3u + (uint64_t)(k))
+
+static inline CSP_RT bool buffered_model(const csp_chan *c) { return c->cap > 0 && !c->is_timer; }
+
+static CSP_RT void touch_part(const csp_chan *c, uint64_t part, bool peek)
+{
+    csp__access_key(csp__key_mix(c->obj.key, part), c->name, CSP_ACCESS_OP_OTHER, peek);
+}
+
+/* A receive's csp_access_op on an unbuffered channel: a timer's channel is
+ * sent on by the scheduler, which reports no access of its own, so its
+ * receives are OTHER. */
+static inline CSP_RT csp_access_op recv_op(const csp_chan *c)
+{
+    return c->is_timer ? CSP_ACCESS_OP_OTHER : CSP_ACCESS_OP_RECV;
+}
+
+/* Under c->obj.lock, before the operation: what a send or receive on c
+ * touches; `peek`: it looks without waiting (a select with a default). */
+static CSP_RT void touch_chan(const csp_chan *c, enum csp_op op, bool peek)
+{
+    if (!buffered_model(c)) {
+        csp__touch_op(&c->obj, op == CSP_OP_SEND ? CSP_ACCESS_OP_SEND : recv_op(c));
+        return;
+    }
+    csp__touch_op(&c->obj, CSP_ACCESS_OP_SHARED);
+    uint64_t r = c->nrecvd, s = r + c->qcount;
+    if (op == CSP_OP_SEND) {
+        touch_part(c, PART_SENDS, false);
+        if (c->qcount < c->cap || waitq_has_live(&c->recvq)) {
+            touch_part(c, PART_POS(s), peek);
+            if (s >= c->cap)
+                touch_part(c, PART_POS(s - c->cap), peek);
+        } else {
+            size_t nps = waitq_live(&c->sendq);
+            for (size_t i = 0; i <= nps; i++)
+                touch_part(c, PART_POS(s - c->cap + i), peek);
+        }
+    } else {
+        touch_part(c, PART_RECVS, false);
+        if (c->qcount > 0) {
+            touch_part(c, PART_POS(r), peek);
+            if (waitq_has_live(&c->sendq))
+                touch_part(c, PART_POS(s), peek);
+        } else {
+            size_t npr = waitq_live(&c->recvq);
+            for (size_t i = 0; i <= npr; i++)
+                touch_part(c, PART_POS(r + i), peek);
+        }
+    }
 }
 
 /* ------------------------------------------------------------ Make / free */
@@ -175,13 +271,6 @@ CSP_RT void csp__chan_set_timer(csp_chan *c, csp_timer *tm)
         c->owned_by_ticker = true;
 }
 
-/* A receive's csp_access_op: a timer's channel is sent on by the scheduler,
- * which reports no access of its own, so its receives are OTHER. */
-static inline CSP_RT csp_access_op recv_op(const csp_chan *c)
-{
-    return c->is_timer ? CSP_ACCESS_OP_OTHER : CSP_ACCESS_OP_RECV;
-}
-
 CSP_RT const char *csp_chan_name(const csp_chan *c) { return c ? c->name : "nil"; }
 
 CSP_RT size_t csp_len(const csp_chan *c)
@@ -190,8 +279,14 @@ CSP_RT size_t csp_len(const csp_chan *c)
         return 0;
     csp_chan *m = (csp_chan *)c;
     csp_lock_acquire(&m->obj.lock);
-    csp__touch_op(&m->obj, recv_op(m));
-    csp__peek(&m->obj);
+    if (buffered_model(m)) {   /* the count: every send and receive (Buffers) */
+        csp__touch_op(&m->obj, CSP_ACCESS_OP_SHARED);
+        touch_part(m, PART_SENDS, false);
+        touch_part(m, PART_RECVS, false);
+    } else {
+        csp__touch_op(&m->obj, recv_op(m));
+        csp__peek(&m->obj);
+    }
     size_t n = m->qcount;
     csp_lock_release(&m->obj.lock);
     return n;
@@ -260,6 +355,7 @@ static CSP_RT enum op_result send_locked(csp_chan *c, const void *ep, csp_task *
         } else {
             copy_elem_quiet(c, w->elem, ep);
         }
+        c->nrecvd++;
         w->success = true;
         w->task->fired = w;
         *wake = w->task;
@@ -296,12 +392,14 @@ static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
                 c->recvx = 0;
             c->sendx = c->recvx;
         }
+        c->nrecvd++;
         w->success = true;
         w->task->fired = w;
         *wake = w->task;
         return OP_DONE;
     }
     if (c->qcount > 0) {
+        c->nrecvd++;
         copy_from_slot(c, c->recvx, ep);
         if (++c->recvx == c->cap)
             c->recvx = 0;
@@ -317,7 +415,9 @@ static CSP_RT enum op_result recv_locked(csp_chan *c, void *ep, csp_task **wake)
  * waiter it completed; csp_sched.h, CSP_ACCESS_MEET). */
 static inline CSP_RT void meet(csp_chan *c, csp_task *t)
 {
-    if (__builtin_expect(csp__access_on, 0))
+    /* Not on a buffered channel (Buffers): there the operation that came
+     * second would not have waited had it come first. */
+    if (__builtin_expect(csp__access_on, 0) && !buffered_model(c))
         csp__access_meet(&c->obj, t, t->fired && t->fired->is_select);
 }
 
@@ -348,7 +448,7 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
-    csp__touch_op(&c->obj, CSP_ACCESS_OP_SEND);
+    touch_chan(c, CSP_OP_SEND, false);
     enum op_result r = send_locked(c, elem, &wake, true);
     if (r == OP_DONE) {
         csp_lock_release(&c->obj.lock);
@@ -383,7 +483,7 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
-    csp__touch_op(&c->obj, recv_op(c));
+    touch_chan(c, CSP_OP_RECV, false);
     enum op_result r = recv_locked(c, elem, &wake);
     if (r != OP_BLOCK) {
         csp_lock_release(&c->obj.lock);
@@ -471,21 +571,16 @@ CSP_RT bool csp__chan_has_receiver(csp_chan *c)
 
 struct lockset { csp_chan **chans; size_t n; };
 
-/* Locks every channel of the select; each is touched as a send if a case
- * sends on it, as a receive otherwise (csp_access_op). */
-static CSP_RT void lockset_lock(const struct lockset *s, const csp_case *cases, size_t n)
+/* Locks every channel of the select and touches what each case would
+ * (Buffers); `peek`: a select with a default. */
+static CSP_RT void lockset_lock(const struct lockset *s, const csp_case *cases, size_t n, bool peek)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        csp_chan *c = s->chans[i];
-        csp_lock_acquire(&c->obj.lock);
-        if (__builtin_expect(csp__access_on, 0)) {
-            csp_access_op op = recv_op(c);
-            for (size_t k = 0; k < n; k++)
-                if (cases[k].chan == c && cases[k].op == CSP_OP_SEND)
-                    op = CSP_ACCESS_OP_SEND;
-            csp__touch_op(&c->obj, op);
-        }
-    }
+    for (size_t i = 0; i < s->n; i++)
+        csp_lock_acquire(&s->chans[i]->obj.lock);
+    if (__builtin_expect(csp__access_on, 0))
+        for (size_t k = 0; k < n; k++)
+            if (cases[k].chan)
+                touch_chan(cases[k].chan, cases[k].op, peek);
 }
 
 static CSP_RT void lockset_unlock(void *arg)
@@ -602,9 +697,10 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     struct lockset ls = { chans, lock_order(cases, n, chans) };
     int result;
 
-    lockset_lock(&ls, cases, n);
+    lockset_lock(&ls, cases, n, nonblocking);
     for (size_t i = 0; nonblocking && i < ls.n; i++)
-        csp__peek(&ls.chans[i]->obj);
+        if (!buffered_model(ls.chans[i]))   /* Buffers: its positions are peeked at instead */
+            csp__peek(&ls.chans[i]->obj);
     bool closed_send = false;
     result = select_pass1(cases, n, readyv, &ls, &closed_send, nonblocking);
     if (result >= 0 || nonblocking) {
@@ -638,7 +734,7 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     /* Pass 3: dequeue from the unsuccessful channels. */
     csp_waiter *fired = self->fired;
     CSP_ASSERT(fired != NULL);
-    lockset_lock(&ls, cases, n);
+    lockset_lock(&ls, cases, n, false);
     for (size_t i = 0; i < n; i++) {
         csp_waiter *w = &ws[i];
         if (w != fired && w->chan)

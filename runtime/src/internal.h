@@ -165,6 +165,9 @@ CSP_RT static inline void csp__touch(const csp_object *o)
     if (__builtin_expect(csp__access_on, 0))
         csp__access_object(o, CSP_ACCESS_OP_OTHER);
 }
+/* An access to an object that is not a csp_object (a part of one: a
+ * buffered channel's positions), by key. */
+void csp__access_key(uint64_t key, const char *name, csp_access_op op, bool peek);
 /* A channel's send or receive (csp_access_op). */
 CSP_RT static inline void csp__touch_op(const csp_object *o, csp_access_op op)
 {
