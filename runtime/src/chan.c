@@ -134,11 +134,10 @@ static CSP_RT size_t waitq_live(const csp_waitq *q)
  * receiver, or a receive that lets a parked sender in, is no meeting
  * (CSP_ACCESS_MEET): had it come first it would not have waited, and its
  * task could have gone on before the other arrived (tests/test_dpor.c's
- * "taken back" case). A look without waiting (a select with a default) is
- * a peek at the positions it touched; whether a receiver is parked shows
- * nowhere else on a buffered channel (a receive finds the buffer empty
- * either way, a send finds room either way), so the channel itself is not
- * peeked at. Timer channels, whose sends the scheduler
+ * "taken back" case). With no meetings on it, nothing needs to be peeked
+ * at on a buffered channel either (whether a receiver is parked shows
+ * nowhere: a receive finds the buffer empty either way, a send finds room
+ * either way). Timer channels, whose sends the scheduler
  * makes unseen, stay one object. nrecvd counts the values received: the
  * kth receive is number nrecvd, the kth send nrecvd + qcount. */
 
@@ -148,9 +147,9 @@ static CSP_RT size_t waitq_live(const csp_waitq *q)
 
 static inline CSP_RT bool buffered_model(const csp_chan *c) { return c->cap > 0 && !c->is_timer; }
 
-static CSP_RT void touch_part(const csp_chan *c, uint64_t part, bool peek)
+static CSP_RT void touch_part(const csp_chan *c, uint64_t part)
 {
-    csp__access_key(csp__key_mix(c->obj.key, part), c->name, CSP_ACCESS_OP_OTHER, peek);
+    csp__access_key(csp__key_mix(c->obj.key, part), c->name, CSP_ACCESS_OP_OTHER);
 }
 
 /* A receive's csp_access_op on an unbuffered channel: a timer's channel is
@@ -162,9 +161,11 @@ static inline CSP_RT csp_access_op recv_op(const csp_chan *c)
 }
 
 /* Under c->obj.lock, before the operation: what a send or receive on c
- * touches; `peek`: it looks without waiting (a select with a default). */
-static CSP_RT void touch_chan(const csp_chan *c, enum csp_op op, bool peek)
+ * touches. Nothing at all unless a controlled run wants accesses. */
+static CSP_RT void touch_chan(const csp_chan *c, enum csp_op op)
 {
+    if (__builtin_expect(!csp__access_on, 1))
+        return;
     if (!buffered_model(c)) {
         csp__touch_op(&c->obj, op == CSP_OP_SEND ? CSP_ACCESS_OP_SEND : recv_op(c));
         return;
@@ -172,26 +173,26 @@ static CSP_RT void touch_chan(const csp_chan *c, enum csp_op op, bool peek)
     csp__touch_op(&c->obj, CSP_ACCESS_OP_SHARED);
     uint64_t r = c->nrecvd, s = r + c->qcount;
     if (op == CSP_OP_SEND) {
-        touch_part(c, PART_SENDS, false);
+        touch_part(c, PART_SENDS);
         if (c->qcount < c->cap || waitq_has_live(&c->recvq)) {
-            touch_part(c, PART_POS(s), peek);
+            touch_part(c, PART_POS(s));
             if (s >= c->cap)
-                touch_part(c, PART_POS(s - c->cap), peek);
+                touch_part(c, PART_POS(s - c->cap));
         } else {
             size_t nps = waitq_live(&c->sendq);
             for (size_t i = 0; i <= nps; i++)
-                touch_part(c, PART_POS(s - c->cap + i), peek);
+                touch_part(c, PART_POS(s - c->cap + i));
         }
     } else {
-        touch_part(c, PART_RECVS, false);
+        touch_part(c, PART_RECVS);
         if (c->qcount > 0) {
-            touch_part(c, PART_POS(r), peek);
+            touch_part(c, PART_POS(r));
             if (waitq_has_live(&c->sendq))
-                touch_part(c, PART_POS(s), peek);
+                touch_part(c, PART_POS(s));
         } else {
             size_t npr = waitq_live(&c->recvq);
             for (size_t i = 0; i <= npr; i++)
-                touch_part(c, PART_POS(r + i), peek);
+                touch_part(c, PART_POS(r + i));
         }
     }
 }
@@ -279,10 +280,10 @@ CSP_RT size_t csp_len(const csp_chan *c)
         return 0;
     csp_chan *m = (csp_chan *)c;
     csp_lock_acquire(&m->obj.lock);
-    if (buffered_model(m)) {   /* the count: every send and receive (Buffers) */
+    if (csp__access_on && buffered_model(m)) {   /* the count: every send and receive (Buffers) */
         csp__touch_op(&m->obj, CSP_ACCESS_OP_SHARED);
-        touch_part(m, PART_SENDS, false);
-        touch_part(m, PART_RECVS, false);
+        touch_part(m, PART_SENDS);
+        touch_part(m, PART_RECVS);
     } else {
         csp__touch_op(&m->obj, recv_op(m));
         csp__peek(&m->obj);
@@ -448,7 +449,7 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
-    touch_chan(c, CSP_OP_SEND, false);
+    touch_chan(c, CSP_OP_SEND);
     enum op_result r = send_locked(c, elem, &wake, true);
     if (r == OP_DONE) {
         csp_lock_release(&c->obj.lock);
@@ -483,7 +484,7 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
     csp__backend->point(CSP_POINT_CHAN);
     csp_task *wake = NULL;
     csp_lock_acquire(&c->obj.lock);
-    touch_chan(c, CSP_OP_RECV, false);
+    touch_chan(c, CSP_OP_RECV);
     enum op_result r = recv_locked(c, elem, &wake);
     if (r != OP_BLOCK) {
         csp_lock_release(&c->obj.lock);
@@ -572,15 +573,15 @@ CSP_RT bool csp__chan_has_receiver(csp_chan *c)
 struct lockset { csp_chan **chans; size_t n; };
 
 /* Locks every channel of the select and touches what each case would
- * (Buffers); `peek`: a select with a default. */
-static CSP_RT void lockset_lock(const struct lockset *s, const csp_case *cases, size_t n, bool peek)
+ * (Buffers). */
+static CSP_RT void lockset_lock(const struct lockset *s, const csp_case *cases, size_t n)
 {
     for (size_t i = 0; i < s->n; i++)
         csp_lock_acquire(&s->chans[i]->obj.lock);
     if (__builtin_expect(csp__access_on, 0))
         for (size_t k = 0; k < n; k++)
             if (cases[k].chan)
-                touch_chan(cases[k].chan, cases[k].op, peek);
+                touch_chan(cases[k].chan, cases[k].op);
 }
 
 static CSP_RT void lockset_unlock(void *arg)
@@ -697,9 +698,9 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     struct lockset ls = { chans, lock_order(cases, n, chans) };
     int result;
 
-    lockset_lock(&ls, cases, n, nonblocking);
+    lockset_lock(&ls, cases, n);
     for (size_t i = 0; nonblocking && i < ls.n; i++)
-        if (!buffered_model(ls.chans[i]))   /* Buffers: its positions are peeked at instead */
+        if (!buffered_model(ls.chans[i]))   /* Buffers: nothing to peek at there */
             csp__peek(&ls.chans[i]->obj);
     bool closed_send = false;
     result = select_pass1(cases, n, readyv, &ls, &closed_send, nonblocking);
@@ -734,7 +735,7 @@ CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool 
     /* Pass 3: dequeue from the unsuccessful channels. */
     csp_waiter *fired = self->fired;
     CSP_ASSERT(fired != NULL);
-    lockset_lock(&ls, cases, n, false);
+    lockset_lock(&ls, cases, n);
     for (size_t i = 0; i < n; i++) {
         csp_waiter *w = &ws[i];
         if (w != fired && w->chan)

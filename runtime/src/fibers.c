@@ -366,13 +366,10 @@ CSP_RT void csp__access_object(const csp_object *o, csp_access_op op)
         access_emit_op(CSP_ACCESS_OBJECT, csp__current, NULL, o->key, o->name, op);
 }
 
-CSP_RT void csp__access_key(uint64_t key, const char *name, csp_access_op op, bool peek)
+CSP_RT void csp__access_key(uint64_t key, const char *name, csp_access_op op)
 {
-    if (W.active && csp__current && W.hooks->access) {
+    if (W.active && csp__current && W.hooks->access)
         access_emit_op(CSP_ACCESS_OBJECT, csp__current, NULL, key, name, op);
-        if (peek)
-            access_emit(CSP_ACCESS_PEEK, csp__current, NULL, key, name);
-    }
 }
 
 CSP_RT void csp__access_meet(const csp_object *o, const csp_task *t, bool in_select)

@@ -167,7 +167,7 @@ CSP_RT static inline void csp__touch(const csp_object *o)
 }
 /* An access to an object that is not a csp_object (a part of one: a
  * buffered channel's positions), by key. */
-void csp__access_key(uint64_t key, const char *name, csp_access_op op, bool peek);
+void csp__access_key(uint64_t key, const char *name, csp_access_op op);
 /* A channel's send or receive (csp_access_op). */
 CSP_RT static inline void csp__touch_op(const csp_object *o, csp_access_op op)
 {
