@@ -233,7 +233,7 @@ HARNESS_QUIET static int cmp_u64(const void *x, const void *y)
 HARNESS_QUIET harness_dpor *harness__dpor_new(bool sleep_sets, unsigned preemption_bound)
 {
     harness_dpor *d = csp_tool_alloc(sizeof *d);
-    memset(d, 0, sizeof *d);
+    quiet_memset(d, 0, sizeof *d);
     d->sleep_sets = sleep_sets;
     d->bound = preemption_bound;
     d->cur = -1;
@@ -251,7 +251,7 @@ HARNESS_QUIET static void node_clear(dnode *n)
     csp_tool_free(n->acc);
     csp_tool_free(n->sleep_keys);
     csp_tool_free(n->sleep_acc);
-    memset(n, 0, sizeof *n);
+    quiet_memset(n, 0, sizeof *n);
 }
 
 HARNESS_QUIET static void sleep_clear(harness_dpor *d)
@@ -322,11 +322,11 @@ HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
     }
     d->nprocs = 0;
     if (d->id_proc)
-        memset(d->id_proc, 0, d->nid * sizeof *d->id_proc);
+        quiet_memset(d->id_proc, 0, d->nid * sizeof *d->id_proc);
     d->nbarrier = 0;
     d->cur = -1;
     if (d->okeys) {
-        memset(d->olast, 0xff, d->ocap * sizeof *d->olast);   /* -1: empty */
+        quiet_memset(d->olast, 0xff, d->ocap * sizeof *d->olast);   /* -1: empty */
         for (size_t i = 0; i < d->ocap; i++)
             d->oreads[i].n = 0;
     }
@@ -368,13 +368,13 @@ HARNESS_QUIET static uint32_t proc_add(harness_dpor *d, uint64_t id, uint64_t ke
         while (n <= id)
             n *= 2;
         d->id_proc = csp_tool_realloc(d->id_proc, n * sizeof *d->id_proc);
-        memset(d->id_proc + d->nid, 0, (n - d->nid) * sizeof *d->id_proc);
+        quiet_memset(d->id_proc + d->nid, 0, (n - d->nid) * sizeof *d->id_proc);
         d->nid = n;
     }
     if (d->nprocs == d->capprocs) {
         size_t n = d->capprocs ? 2 * d->capprocs : 16;
         d->procs = csp_tool_realloc(d->procs, n * sizeof *d->procs);
-        memset(d->procs + d->capprocs, 0, (n - d->capprocs) * sizeof *d->procs);
+        quiet_memset(d->procs + d->capprocs, 0, (n - d->capprocs) * sizeof *d->procs);
         d->capprocs = n;
     }
     dproc *pr = &d->procs[d->nprocs];
@@ -436,8 +436,8 @@ HARNESS_QUIET static size_t obj_slot(harness_dpor *d, uint64_t key)
         d->okeys = csp_tool_alloc(d->ocap * sizeof *d->okeys);
         d->olast = csp_tool_alloc(d->ocap * sizeof *d->olast);
         d->oreads = csp_tool_alloc(d->ocap * sizeof *d->oreads);
-        memset(d->olast, 0xff, d->ocap * sizeof *d->olast);
-        memset(d->oreads, 0, d->ocap * sizeof *d->oreads);
+        quiet_memset(d->olast, 0xff, d->ocap * sizeof *d->olast);
+        quiet_memset(d->oreads, 0, d->ocap * sizeof *d->oreads);
         for (size_t i = 0; i < oldcap; i++) {
             if (ol[i] != -1) {
                 size_t s = slot_of(d, ok[i]);
@@ -476,7 +476,7 @@ HARNESS_QUIET static void obj_add_read(harness_dpor *d, size_t s, int32_t e, uin
             oldest = i;
         }
     if (mine >= 2) {
-        memmove(r->a + oldest, r->a + oldest + 1, (r->n - oldest - 1) * sizeof *r->a);
+        quiet_memmove(r->a + oldest, r->a + oldest + 1, (r->n - oldest - 1) * sizeof *r->a);
         r->n--;
     }
     if (r->n == r->cap) {
@@ -495,7 +495,7 @@ HARNESS_QUIET static dnode *node_at(harness_dpor *d, size_t i)
         while (n <= i)
             n *= 2;
         d->nodes = csp_tool_realloc(d->nodes, n * sizeof *d->nodes);
-        memset(d->nodes + d->capnodes, 0, (n - d->capnodes) * sizeof *d->nodes);
+        quiet_memset(d->nodes + d->capnodes, 0, (n - d->capnodes) * sizeof *d->nodes);
         d->capnodes = n;
     }
     if (i >= d->nnodes)
@@ -535,7 +535,7 @@ HARNESS_QUIET static void sleep_push(harness_dpor *d, uint64_t key, const u64vec
         uint32_t n = d->capsleep ? 2 * d->capsleep : 8;
         d->sleep_keys = csp_tool_realloc(d->sleep_keys, n * sizeof *d->sleep_keys);
         d->sleep_acc = csp_tool_realloc(d->sleep_acc, n * sizeof *d->sleep_acc);
-        memset(d->sleep_acc + d->capsleep, 0, (n - d->capsleep) * sizeof *d->sleep_acc);
+        quiet_memset(d->sleep_acc + d->capsleep, 0, (n - d->capsleep) * sizeof *d->sleep_acc);
         d->capsleep = n;
     }
     d->sleep_keys[d->nsleep] = key;
@@ -805,9 +805,7 @@ HARNESS_QUIET static void finish_event(harness_dpor *d)
     for (uint32_t q = 0; q < npreds; q++)
         any_meet |= meet_only[q];
     if (!any_meet || many) {
-        volatile uint32_t *ar = d->arrival;   /* not turned into memcpy: TSan would see it */
-        for (uint32_t r = 0; r < len; r++)
-            ar[r] = vc[r];
+        quiet_memcpy(d->arrival, vc, len * sizeof *d->arrival);
     } else {
         for (uint32_t r = 0; r < len; r++)
             d->arrival[r] = r < d->nbarrier ? d->barrier[r] : 0;
@@ -1032,8 +1030,8 @@ HARNESS_QUIET size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_
         n->keys = csp_tool_alloc(nopt * sizeof *n->keys);
         n->flags = csp_tool_alloc(nopt);
         n->acc = csp_tool_alloc(nopt * sizeof *n->acc);
-        memset(n->flags, 0, nopt);
-        memset(n->acc, 0, nopt * sizeof *n->acc);
+        quiet_memset(n->flags, 0, nopt);
+        quiet_memset(n->acc, 0, nopt * sizeof *n->acc);
         for (size_t k = 0; k < nopt; k++) {
             uint32_t p = proc_of_id(d, ids[k]);
             n->keys[k] = p ? d->procs[p - 1].key : ids[k] ^ 0x756e6b6e6f776eull;
@@ -1042,7 +1040,7 @@ HARNESS_QUIET size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_
             n->nsleep = d->nsleep;
             n->sleep_keys = csp_tool_alloc(d->nsleep * sizeof *n->sleep_keys);
             n->sleep_acc = csp_tool_alloc(d->nsleep * sizeof *n->sleep_acc);
-            memset(n->sleep_acc, 0, d->nsleep * sizeof *n->sleep_acc);
+            quiet_memset(n->sleep_acc, 0, d->nsleep * sizeof *n->sleep_acc);
             for (uint32_t k = 0; k < d->nsleep; k++) {
                 n->sleep_keys[k] = d->sleep_keys[k];
                 vec_set(&n->sleep_acc[k], d->sleep_acc[k].a, d->sleep_acc[k].n);

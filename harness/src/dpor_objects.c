@@ -39,7 +39,7 @@ HARNESS_QUIET bool dpor_keyset_add(dpor_keyset *s, uint64_t key)
     if (2 * (s->n + 1) > s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
         uint64_t *a = csp_tool_alloc(cap * sizeof *a);
-        memset(a, 0, cap * sizeof *a);
+        quiet_memset(a, 0, cap * sizeof *a);
         for (size_t i = 0; i < s->cap; i++)
             if (s->a[i])
                 keyset_put(a, cap, s->a[i]);
@@ -55,14 +55,14 @@ HARNESS_QUIET bool dpor_keyset_add(dpor_keyset *s, uint64_t key)
 HARNESS_QUIET void dpor_keyset_clear(dpor_keyset *s)
 {
     if (s->a)
-        memset(s->a, 0, s->cap * sizeof *s->a);
+        quiet_memset(s->a, 0, s->cap * sizeof *s->a);
     s->n = 0;
 }
 
 HARNESS_QUIET void dpor_keyset_free(dpor_keyset *s)
 {
     csp_tool_free(s->a);
-    memset(s, 0, sizeof *s);
+    quiet_memset(s, 0, sizeof *s);
 }
 
 /* ------------------------------------------------------------ Statistics */
@@ -84,7 +84,7 @@ HARNESS_QUIET dpor_objstats *dpor_objstats_new(void)
     s->cap = 1024;
     s->n = 0;
     s->t = csp_tool_alloc(s->cap * sizeof *s->t);
-    memset(s->t, 0, s->cap * sizeof *s->t);
+    quiet_memset(s->t, 0, s->cap * sizeof *s->t);
     return s;
 }
 
