@@ -132,6 +132,8 @@ typedef struct {
 
 struct harness_dpor {
     bool sleep_sets, blocked;
+    bool finishing;            /* blocked, and its last event analysed: the rest of the run is
+                                  not looked at (harness__dpor_finishing) */
     unsigned bound;            /* the preemption bound (~0u: none) */
     harness_dpor_stats stats;
     /* The path: one node per decision. */
@@ -312,6 +314,7 @@ HARNESS_QUIET void harness__dpor_write_objects(harness_dpor *d, FILE *f, int top
 HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
 {
     d->blocked = false;
+    d->finishing = false;
     d->nev = 0;
     d->accs.n = 0;
     d->meets.n = 0;
@@ -335,6 +338,7 @@ HARNESS_QUIET void harness__dpor_begin_run(harness_dpor *d)
 }
 
 HARNESS_QUIET bool harness__dpor_blocked(const harness_dpor *d) { return d->blocked; }
+HARNESS_QUIET bool harness__dpor_finishing(const harness_dpor *d) { return d->finishing; }
 
 HARNESS_QUIET bool harness__dpor_take_restart(harness_dpor *d)
 {
@@ -929,8 +933,19 @@ HARNESS_QUIET static void ensure_event(harness_dpor *d, uint64_t id, uint64_t ke
     start_event(d, p, -1);
 }
 
+/* A redundant run is analysed up to the end of the event in which it was
+ * found redundant (as when such runs were cut short there), then no more:
+ * it goes on to its end unobserved (harness__dpor_finishing). */
+HARNESS_QUIET static void finish_redundant(harness_dpor *d)
+{
+    finish_event(d);
+    d->finishing = true;
+}
+
 HARNESS_QUIET void harness__dpor_access(harness_dpor *d, const csp_sched_access *a)
 {
+    if (d->finishing)
+        return;
     switch (a->kind) {
     case CSP_ACCESS_OBJECT: {
         ensure_event(d, a->task, a->task_key);
@@ -985,7 +1000,7 @@ HARNESS_QUIET void harness__dpor_access(harness_dpor *d, const csp_sched_access 
         ensure_event(d, a->task, a->task_key);
         if (d->blocked) {
             d->stats.runs_blocked++;
-            csp_sched_abort();
+            finish_redundant(d);
         }
         break;
     case CSP_ACCESS_TIME:
@@ -1017,8 +1032,10 @@ HARNESS_QUIET size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_
                                                int current, size_t forced, size_t replay, unsigned pre_before)
 {
     finish_event(d);
-    if (d->blocked)
+    if (d->blocked) {
+        finish_redundant(d);
         return nopt;
+    }
     dnode *n = node_at(d, i);
     if (!n->used) {   /* a new decision: its options, and the sleep set carried here */
         n->used = true;
@@ -1065,6 +1082,7 @@ HARNESS_QUIET size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_
         if (pick == nopt) {   /* every option asleep: nothing new below */
             d->blocked = true;
             d->stats.runs_blocked++;
+            finish_redundant(d);
             return nopt;
         }
     }

@@ -39,7 +39,7 @@ void harness__dpor_access(harness_dpor *d, const csp_sched_access *a);
  * running task at `current` (-1: none); forced < n: fairness made it;
  * replay < n: the path's pick (a decision of the prefix); pre_before: the
  * strategy's preemptions before it. Returns the pick, or n when the run is
- * redundant (every option asleep): the caller ends it. */
+ * redundant (every option asleep): the caller finishes it unobserved. */
 size_t harness__dpor_run_decision(harness_dpor *d, size_t i, size_t n, const uint64_t *ids, int current,
                                   size_t forced, size_t replay, unsigned pre_before);
 /* Decision number i is a SELECT or TIMER choice (searched in full). */
@@ -48,6 +48,12 @@ void harness__dpor_other_decision(harness_dpor *d, size_t i);
 void harness__dpor_end_run(harness_dpor *d);
 /* True when this run was found redundant (sleep-set blocked). */
 bool harness__dpor_blocked(const harness_dpor *d);
+/* True once a redundant run has been analysed as far as it ever was: from
+ * then on it runs to its end (so that the program frees what its tasks hold:
+ * a run abandoned halfway leaked it, 64 KiB a run in chat.nonblocking's
+ * proof) and the reduction neither looks at its steps nor is asked for its
+ * decisions. */
+bool harness__dpor_finishing(const harness_dpor *d);
 /* Backtracking: an option of RUN decision i that the reduction still wants
  * explored (a backtrack point, not yet done, not asleep, within the bound
  * given the preemptions before it), or n. */

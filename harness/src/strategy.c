@@ -328,17 +328,27 @@ HARNESS_QUIET static size_t strategy_decide(void *ctx, csp_decision_kind kind, s
     } else if (kind == CSP_DECIDE_RUN) {
         forced = starving(st, n, ids, current);
     }
-    if (st->strategy == HARNESS_EXHAUSTIVE) {
+    if (st->strategy == HARNESS_EXHAUSTIVE && st->dpor && harness__dpor_finishing(st->dpor)) {
+        /* A redundant run goes to its end the default way; its decisions
+         * are recorded (a crash there replays) but not searched. */
+        if (!st->redundant_from)
+            st->redundant_from = st->ndec + 1;
+        pick = forced < n ? forced : default_pick(kind, current);
+    } else if (st->strategy == HARNESS_EXHAUSTIVE) {
         pick = exhaustive_pick(st, kind, n, current, forced);
         if (st->dpor && pick < n) {
             if (kind == CSP_DECIDE_RUN)
             {
                 pick = harness__dpor_run_decision(st->dpor, st->ndec, n, ids, current, forced,
                                                   st->ndec < st->nprefix ? pick : n, st->run_preemptions);
-                if (pick >= n && !harness__dpor_blocked(st->dpor))
+                if (pick >= n && harness__dpor_finishing(st->dpor)) {
+                    st->redundant_from = st->ndec + 1;
+                    pick = forced < n ? forced : default_pick(kind, current);
+                } else if (pick >= n) {
                     st->error = "the program made different decisions when replayed "
                                 "(it depends on something outside the scheduler: real time, "
                                 "randomness, I/O)";
+                }
             }
             else
                 harness__dpor_other_decision(st->dpor, st->ndec);
@@ -473,6 +483,7 @@ HARNESS_CODE void harness__strategy_begin_run(harness_strategy_state *st, unsign
 {
     st->run = run;
     st->ndec = 0;
+    st->redundant_from = 0;
     st->run_preemptions = 0;
     if (st->dpor)
         harness__dpor_begin_run(st->dpor);
@@ -542,6 +553,8 @@ HARNESS_CODE bool harness__strategy_end_run(harness_strategy_state *st)
      * an untried option that keeps the run within its bounds. The options
      * of decision i are tried in the order first, first+1, ... mod n, so
      * those after the current pick in that order are the untried ones. */
+    if (st->redundant_from)
+        st->ndec = st->redundant_from - 1;   /* what finished a redundant run is not searched */
     unsigned preempt = 0, choices = 0;
     unsigned *pre_before = csp_tool_alloc((st->ndec + 1) * sizeof *pre_before);
     unsigned *cho_before = csp_tool_alloc((st->ndec + 1) * sizeof *cho_before);

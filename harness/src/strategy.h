@@ -58,6 +58,8 @@ typedef struct {
     bool fair_entered;                /* this run went on under fair continuation */
     /* EXHAUSTIVE with partial-order reduction (dpor.c), or NULL. */
     harness_dpor *dpor;
+    size_t redundant_from;     /* 1 + the decision at which this run was found redundant, or 0:
+                                  the decisions from there on finish it and are not searched */
     bool restarted;            /* the last end_run began the search again (dpor.c) */
     unsigned run_preemptions;  /* this run's preemptions so far (not forced) */
     /* Replay. */
