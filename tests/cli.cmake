@@ -23,9 +23,9 @@ endforeach()
 
 # Issue 16 §2: every correct variant's controlled observation in `chanlab
 # prove` carries a completed proof, and no buggy one has any
-# (tests/prove_proofs.sh). du: proofs on a smaller declared workload;
-# thumbnails and select: on their own.
-foreach(family du thumbnails select)
+# (tests/prove_proofs.sh), in every family. du, cancel, crawl and chat:
+# proofs on a smaller declared workload; the others: on their own.
+foreach(family countdown select du thumbnails crawl cancel chat)
   add_test(NAME prove_proofs_${family}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/prove_proofs.sh $<TARGET_FILE:chanlab> ${family})
   set_tests_properties(prove_proofs_${family} PROPERTIES LABELS catalog TIMEOUT 300
