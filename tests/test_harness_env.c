@@ -10,7 +10,8 @@
 #include <csp.h>
 
 static const char *const vars[] = { "CHANLAB_REPLAY", "CHANLAB_SEED", "CHANLAB_SCHEDULES",
-                                    "CHANLAB_STRATEGY", "CHANLAB_NOISE", "CHANLAB_ENTRY" };
+                                    "CHANLAB_STRATEGY", "CHANLAB_NOISE", "CHANLAB_ENTRY",
+                                    "CHANLAB_DPOR_STATS" };
 
 static int clear_env(void **state)
 {
@@ -84,6 +85,11 @@ static void bad_values_name_the_variable(void **state)
     expect_env_refused("CHANLAB_NOISE", "10", HARNESS_CONTROLLED, "free mode");
     expect_env_refused("CHANLAB_REPLAY", "garbage", HARNESS_CONTROLLED, "accepted");
     expect_env_refused("CHANLAB_REPLAY", "v1:free:seed=1:noise=0:run=1", HARNESS_FREE, "cannot be replayed");
+    /* Written only when a reduced search ends: an unwritable file was once
+     * ignored without a word. */
+    expect_env_refused("CHANLAB_DPOR_STATS", "/nonexistent-dir/stats.txt", HARNESS_CONTROLLED,
+                       "cannot be opened for appending");
+    expect_env_refused("CHANLAB_DPOR_STATS", "", HARNESS_CONTROLLED, "accepted: a file path");
     setenv("CHANLAB_SEED", "1", 1);
     expect_env_refused("CHANLAB_ENTRY", "", HARNESS_FREE, "accepted");
 }

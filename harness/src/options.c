@@ -146,6 +146,15 @@ static HARNESS_CODE const char *apply_env(void (*entry)(void *), harness_options
     const char *replay = getenv("CHANLAB_REPLAY"), *seed = getenv("CHANLAB_SEED");
     const char *schedules = getenv("CHANLAB_SCHEDULES"), *strategy = getenv("CHANLAB_STRATEGY");
     const char *noise = getenv("CHANLAB_NOISE");
+    const char *stats = getenv("CHANLAB_DPOR_STATS");
+    if (stats) {   /* appended to when a reduced search ends (strategy.c): checked now */
+        FILE *f = stats[0] ? fopen(stats, "a") : NULL;
+        if (!f)
+            return say(err, size, "CHANLAB_DPOR_STATS=\"%.80s\" cannot be opened for appending (%s); "
+                       "accepted: a file path this process may write", stats,
+                       stats[0] ? strerror(errno) : "empty");
+        fclose(f);
+    }
     if (!replay && !seed && !schedules && !strategy && !noise)
         return NULL;
     if (only) {
