@@ -106,8 +106,7 @@ typedef enum {
                            * free are not) and report what orders them as objects of
                            * their own: the channel's sends, its receives, and the
                            * buffer position (the kth value) each one takes, fills or
-                           * waits for (chan.c, "Buffers"). A wait group's Done is
-                           * SHARED unless it would go below zero (sync.c) */
+                           * waits for (chan.c, "Buffers") */
 } csp_access_op;
 
 typedef struct {

@@ -67,16 +67,7 @@ CSP_RT void csp_wg_add(csp_waitgroup *wg, int delta)
     if (delta < 0)
         race_release(&wg->race);
     csp_lock_acquire(&wg->obj.lock);
-    /* DESIGN (partial-order reduction, csp_sched.h): a Done that leaves the
-     * counter at zero or above is SHARED — Dones commute with one another,
-     * whichever of them is the one that reaches zero (the state after two
-     * Dones is the same in either order, the waiters readied either way),
-     * and every Done is the same step in every order, as sleep sets need.
-     * (Marking only the Dones that stay above zero was tried and was wrong:
-     * whether a Done is the last depends on the order.) Add, Wait, free and
-     * a Done that would go below zero (a panic) order everything. */
-    csp__touch_op(&wg->obj, delta < 0 && wg->counter + delta >= 0 ? CSP_ACCESS_OP_SHARED
-                                                                   : CSP_ACCESS_OP_OTHER);
+    csp__touch(&wg->obj);
     wg->counter += delta;
     if (wg->counter < 0) {
         wg->counter -= delta;   /* leave it as it was for the dump */
