@@ -50,9 +50,9 @@ void harness__dpor_end_run(harness_dpor *d);
 bool harness__dpor_blocked(const harness_dpor *d);
 /* True once a redundant run has been analysed as far as it ever was: from
  * then on it runs to its end (so that the program frees what its tasks hold:
- * a run abandoned halfway leaked it, 64 KiB a run in chat.nonblocking's
- * proof) and the reduction neither looks at its steps nor is asked for its
- * decisions. */
+ * a run abandoned halfway leaked it: 64 KiB a run, 7 GiB in all, in a
+ * search of chat.nonblocking with two clients) and the reduction neither
+ * looks at its steps nor is asked for its decisions. */
 bool harness__dpor_finishing(const harness_dpor *d);
 /* Backtracking: an option of RUN decision i that the reduction still wants
  * explored (a backtrack point, not yet done, not asleep, within the bound
