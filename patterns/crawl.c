@@ -587,10 +587,8 @@ static void demo_crawl_one(void *arg)
                 fprintf(stderr, "crawl: %s\n", err);
         } else {
             for (size_t i = 0; i < all.n; i++)
-                if (on_sites(d, all.v[i])) {
-                    crawl_links_push(out.links, all.v[i]);
-                    all.v[i] = NULL;
-                }
+                if (on_sites(d, all.v[i]))
+                    crawl_links_push(out.links, crawl_links_take(&all, i));
             crawl_links_free(&all);
         }
     }

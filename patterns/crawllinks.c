@@ -20,6 +20,8 @@
 
 void crawl_links_push(crawl_links *l, char *url)
 {
+    if (l->borrowed)
+        csp_panic("crawl: crawl_links_push on a borrowed list (its strings are not its own)");
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         char **v = realloc(l->v, cap * sizeof *v);
@@ -31,14 +33,29 @@ void crawl_links_push(crawl_links *l, char *url)
     l->v[l->n++] = url;
 }
 
+char *crawl_links_take(crawl_links *l, size_t i)
+{
+    if (l->borrowed) {
+        char *s = strdup(l->v[i]);
+        if (!s)
+            csp_panic("crawl: out of memory");
+        return s;
+    }
+    char *s = l->v[i];
+    l->v[i] = NULL;
+    return s;
+}
+
 void crawl_links_free(crawl_links *l)
 {
-    for (size_t i = 0; l && i < l->n; i++)
-        free(l->v[i]);
-    if (l)
+    if (!l)
+        return;
+    if (!l->borrowed) {
+        for (size_t i = 0; i < l->n; i++)
+            free(l->v[i]);
         free(l->v);
-    if (l)
-        memset(l, 0, sizeof *l);
+    }
+    memset(l, 0, sizeof *l);
 }
 
 static bool is_html_space(char c)

@@ -356,8 +356,10 @@ void crawl_fetched_free(crawl_fetched *f)
  * Only under control (one OS thread) and only for the simulated site: the
  * memo has no lock, which under TSan would order the tasks that touch it;
  * its accesses are hidden from TSan (csp_tool_ignore_begin), so it orders
- * nothing either, and the copies it hands out count as fresh memory of the
- * caller's. Bounded: MEMO_CAP entries, MEMO_MAX_BYTES of bodies; beyond
+ * nothing either. A response's body and a page's links are handed out
+ * borrowed (crawl_fetched.borrowed, crawl_links.borrowed): the memo's own
+ * strings and arrays, written once, never again and never freed, so that a
+ * reader cannot race with anything. Bounded: MEMO_CAP entries, MEMO_MAX_BYTES of bodies; beyond
  * that, pages are rendered and parsed every time. CHANLAB_CRAWL_NO_MEMO=1
  * turns it off (to time or check the uncached path). */
 #define MEMO_CAP 2048
@@ -393,56 +395,106 @@ static CSP_TOOL_QUIET size_t memo_hash(const char *key)
     return h;
 }
 
+/* The string work of a memo lookup, in loops of its own: a hit (every
+ * fetch after the first of a page) then calls no libc function, which TSan
+ * would intercept — a call, a range check — and needs no
+ * csp_tool_ignore_begin, which records a stack each time. In the tsan
+ * build clang must not turn the loops back into memcpy or strlen calls
+ * (no_builtin). */
+#if defined(__clang__) && defined(CSP_TSAN)
+#define MEMO_LOOP CSP_TOOL_QUIET __attribute__((no_builtin))
+#else
+#define MEMO_LOOP CSP_TOOL_QUIET
+#endif
+
+static MEMO_LOOP size_t q_len(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+static MEMO_LOOP void q_copy(char *dst, const char *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
+static MEMO_LOOP bool q_same(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static MEMO_LOOP bool q_streq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
 /* The slot holding (key, body), or the empty slot where it would go. For a
- * response entry body is NULL and only the key counts. */
-static CSP_TOOL_QUIET memo_entry **memo_slot(const char *key, const char *body, size_t len)
+ * response entry body is NULL and only the key counts. A links entry of a
+ * page the memo serves holds that very body (memo_add), so that a lookup
+ * compares pointers, not the page byte by byte. */
+static MEMO_LOOP memo_entry **memo_slot(const char *key, const char *body, size_t len)
 {
     size_t i = memo_hash(key) % (2 * MEMO_CAP);
     for (;;) {
         memo_entry *e = memo.slot[i];
-        if (!e || (!strcmp(e->key, key) &&
-                   (!body || (e->len == len && (e->body == body || !memcmp(e->body, body, len))))))
+        if (!e || (q_streq(e->key, key) &&
+                   (!body || (e->len == len && (e->body == body || q_same(e->body, body, len))))))
             return &memo.slot[i];
         i = (i + 1) % (2 * MEMO_CAP);
     }
 }
 
-/* A new entry in *slot, or NULL when the memo is full. */
-static CSP_TOOL_QUIET memo_entry *memo_add(memo_entry **slot, const char *key, const char *body, size_t len)
+/* A new entry in *slot, or NULL when the memo is full. Its body is a copy
+ * of body, or body itself when `shared` (a body the memo serves: it lives
+ * as long as the process and never changes). */
+static CSP_TOOL_QUIET memo_entry *memo_add(memo_entry **slot, const char *key, const char *body, size_t len,
+                                           bool shared)
 {
-    if (memo.n >= MEMO_CAP || memo.bytes + len > (size_t)MEMO_MAX_BYTES)
+    if (memo.n >= MEMO_CAP || memo.bytes + (shared ? 0 : len) > (size_t)MEMO_MAX_BYTES)
         return NULL;
     memo_entry *e = xmalloc(sizeof *e);
     memset(e, 0, sizeof *e);
     e->key = xstrdup(key);
-    e->body = xmalloc(len + 1);
-    memcpy(e->body, body, len);
-    e->body[len] = 0;
+    if (shared) {
+        e->body = (char *)body;
+    } else {
+        e->body = xmalloc(len + 1);
+        memcpy(e->body, body, len);
+        e->body[len] = 0;
+        memo.bytes += len;
+    }
     e->len = len;
     *slot = e;
     memo.n++;
-    memo.bytes += len;
     return e;
 }
 
 /* dst = a b c, NUL-terminated; false (dst undefined) if it does not fit in
  * n. Not snprintf: under TSan every call of it goes through an interceptor
  * that parses the format, and a schedule builds ~800 of these strings. */
-static CSP_TOOL_QUIET bool cat3(char *dst, size_t n, const char *a, size_t alen, const char *b,
-                                const char *c)
+static MEMO_LOOP bool cat3(char *dst, size_t n, const char *a, size_t alen, const char *b,
+                           const char *c)
 {
-    size_t bl = strlen(b), cl = strlen(c);
+    size_t bl = q_len(b), cl = q_len(c);
     if (alen + bl + cl >= n)
         return false;
-    memcpy(dst, a, alen);
-    memcpy(dst + alen, b, bl);
-    memcpy(dst + alen + bl, c, cl + 1);
+    q_copy(dst, a, alen);
+    q_copy(dst + alen, b, bl);
+    q_copy(dst + alen + bl, c, cl + 1);
     return true;
 }
 
-static CSP_TOOL_QUIET char *memo_key(char *k, size_t n, const char *kind, const char *s)
+static MEMO_LOOP char *memo_key(char *k, size_t n, const char *kind, const char *s)
 {
-    if (!cat3(k, n, kind, strlen(kind), "", s))
+    if (!cat3(k, n, kind, q_len(kind), "", s))
         k[0] = 0;                   /* a path longer than any the site has: an unused key */
     return k;
 }
@@ -458,24 +510,36 @@ static CSP_TOOL_QUIET void links_copy(crawl_links *to, const crawl_links *from)
         to->v[to->n++] = xstrdup(from->v[i]);
 }
 
-/* The key of a page's links as crawl_extract returns them: they depend on
- * the URL (the base) and the origin they are kept to, then on the body. */
-static CSP_TOOL_QUIET bool links_key(char *key, size_t n, const char *url, const char *origin)
+/* The memo's list `from` handed out as a borrowed list: the memo's own
+ * array and strings, which no one writes or frees (a Go []string handed
+ * out: shared, not copied). Copying them was most of a crawl schedule's
+ * allocations — ~10,000 strdup and free a schedule, /many.html's links —
+ * and under TSan each malloc and free records an allocation stack and
+ * resets shadow memory (perf, crawl.workers-terminating: a fifth of a
+ * schedule's time). */
+static MEMO_LOOP void links_share(crawl_links *to, const crawl_links *from)
 {
-    const char *o = origin ? origin : "";
-    return n > 1 && cat3(key + 1, n - 1, o, strlen(o), "\n", url) && (key[0] = 'L');
+    *to = *from;
+    to->borrowed = true;
 }
 
-static CSP_TOOL_QUIET bool memo_links_get(const crawl_fetched *f, const char *origin, crawl_links *out)
+/* The key of a page's links as crawl_extract returns them: they depend on
+ * the URL (the base) and the origin they are kept to, then on the body. */
+static MEMO_LOOP bool links_key(char *key, size_t n, const char *url, const char *origin)
+{
+    const char *o = origin ? origin : "";
+    return n > 1 && cat3(key + 1, n - 1, o, q_len(o), "\n", url) && (key[0] = 'L');
+}
+
+/* No libc call and no access TSan sees (MEMO_LOOP): no ignore region. */
+static MEMO_LOOP bool memo_links_get(const crawl_fetched *f, const char *origin, crawl_links *out)
 {
     char key[1024];
     if (!links_key(key, sizeof key, f->url, origin))
         return false;
-    csp_tool_ignore_begin();
     memo_entry *e = *memo_slot(key, f->body, f->len);
     if (e)
-        links_copy(out, &e->links);
-    csp_tool_ignore_end();
+        links_share(out, &e->links);
     return e != NULL;
 }
 
@@ -486,7 +550,7 @@ static CSP_TOOL_QUIET void memo_links_put(const crawl_fetched *f, const char *or
         return;
     csp_tool_ignore_begin();
     memo_entry **slot = memo_slot(key, f->body, f->len);
-    memo_entry *e = *slot ? NULL : memo_add(slot, key, f->body, f->len);
+    memo_entry *e = *slot ? NULL : memo_add(slot, key, f->body, f->len, f->borrowed);
     if (e)
         links_copy(&e->links, links);
     csp_tool_ignore_end();
@@ -495,28 +559,30 @@ static CSP_TOOL_QUIET void memo_links_put(const crawl_fetched *f, const char *or
 /* crawlsite_respond(path, r) from the memo, its body the memo's own (not
  * to be freed); false (r untouched) when the memo is full. The body is the
  * site's business: the crawler only ever sees the links parsed from it. */
-static CSP_TOOL_QUIET bool memo_respond(const char *path, crawlsite_response *r)
+static MEMO_LOOP bool memo_respond(const char *path, crawlsite_response *r)
 {
     char key[300];
-    csp_tool_ignore_begin();
     memo_entry **slot = memo_slot(memo_key(key, sizeof key, tiny ? "R1" : "R0", path), NULL, 0);
     memo_entry *e = *slot;
     if (!e) {
+        /* The first time: rendering calls libc, and the memo's new memory
+         * must count as never written. */
+        csp_tool_ignore_begin();
         crawlsite_response fresh;
         crawlsite_respond(path, &fresh);
-        e = memo_add(slot, key, fresh.body, fresh.len);
+        e = memo_add(slot, key, fresh.body, fresh.len, false);
         if (e) {
             e->resp = fresh;
             e->resp.body = NULL;
         }
         crawlsite_response_free(&fresh);
+        csp_tool_ignore_end();
     }
     if (e) {
         *r = e->resp;
         r->body = e->body;
         r->len = e->len;
     }
-    csp_tool_ignore_end();
     return e != NULL;
 }
 

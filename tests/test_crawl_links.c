@@ -182,6 +182,36 @@ static void survives_unclosed_and_broken_tags(void **state)
     crawl_links_free(&l);
 }
 
+/* A borrowed list (the memo's: crawlsite.h) points to strings it does not
+ * own: freeing it frees none of them (here they are not even on the heap,
+ * so the asan build would catch a free), and taking one copies it; taking
+ * from an owning list moves the string out. */
+static void borrowed_lists_own_nothing(void **state)
+{
+    (void)state;
+    static char one[] = "http://site.invalid/one.html", two[] = "http://site.invalid/two.html";
+    char *shared[] = { one, two };
+    crawl_links b = { shared, 2, 2, true };
+    char *t = crawl_links_take(&b, 1);
+    assert_string_equal(t, two);
+    assert_ptr_not_equal(t, two);
+    assert_ptr_equal(b.v[1], two);
+    free(t);
+    crawl_links_free(&b);
+    assert_null(b.v);
+    assert_int_equal(b.n, 0);
+    assert_false(b.borrowed);
+    assert_string_equal(shared[0], "http://site.invalid/one.html");
+
+    crawl_links o = { 0 };
+    crawl_links_push(&o, strdup(one));
+    char *m = o.v[0];
+    assert_ptr_equal(crawl_links_take(&o, 0), m);
+    assert_null(o.v[0]);
+    free(m);
+    crawl_links_free(&o);
+}
+
 static void finds_ten_thousand_links(void **state)
 {
     (void)state;
@@ -364,6 +394,7 @@ int main(void)
         cmocka_unit_test(extraction_resolves_as_libcurl_does),
         cmocka_unit_test(the_site_is_what_the_reference_walks),
         cmocka_unit_test(sax_and_tree_agree),
+        cmocka_unit_test(borrowed_lists_own_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

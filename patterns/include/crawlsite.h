@@ -113,12 +113,22 @@ crawl_site *crawlsite_http(const char *root, const atomic_int *cancel);
 crawl_site *crawlsite_sim(const char *root, csp_duration latency, int capacity);
 void crawlsite_free(crawl_site *s);
 
-/* A list of URLs (malloc'ed strings). */
+/* A list of URLs: an array and malloc'ed strings the list owns, or, when
+ * `borrowed`, an array and strings that belong to the simulated site's
+ * memo (crawlsite.c, "The memo"), immutable and alive as long as the
+ * process, which the list only points to — as a Go []string shares its
+ * backing array and strings. Reading a list needs no care; changing one
+ * does (crawl_links_push refuses a borrowed list), and so does taking a
+ * string out of it for good: crawl_links_take. */
 typedef struct {
     char **v;
     size_t n, cap;
+    bool borrowed;
 } crawl_links;
-void crawl_links_push(crawl_links *l, char *url);   /* takes url */
+void crawl_links_push(crawl_links *l, char *url);   /* takes url; not on a borrowed list */
+/* v[i] as a malloc'ed string the caller owns: moved out of an owning list
+ * (v[i] becomes NULL), copied out of a borrowed one. */
+char *crawl_links_take(crawl_links *l, size_t i);
 void crawl_links_free(crawl_links *l);
 
 /* The book's links.Extract: fetches url from the site and returns the

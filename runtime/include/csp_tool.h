@@ -23,6 +23,13 @@
  *  - csp_tool_alloc/realloc/free: memory made with TSan's access tracking off
  *    (zeroed; they abort when out of memory), for state written in one task's
  *    context and freed in another's.
+ *  - csp_tool_read_range/csp_tool_write_range: one access to n bytes that
+ *    TSan checks as the calling task's, as if it had read (written) each of
+ *    them — Go's racereadrange/racewriterange, what its race detector does
+ *    for copy(). For a loop of small accesses in CSP_TOOL_QUIET code whose
+ *    per-access instrumentation (or libc interception) would cost more than
+ *    the work (thumbnails_image.c's pixel loop): the races on that memory
+ *    are still seen, as on the whole range.
  *  - csp_tool_ignore_begin/csp_tool_ignore_end: between them TSan tracks no
  *    memory access of the calling task (library calls, allocations included:
  *    what is allocated there counts as never written), and orders nothing —
@@ -72,11 +79,17 @@ void __tsan_ignore_thread_begin(void);
 void __tsan_ignore_thread_end(void);
 #define csp_tool_ignore_begin() __tsan_ignore_thread_begin()
 #define csp_tool_ignore_end() __tsan_ignore_thread_end()
+void __tsan_read_range(void *addr, unsigned long size);
+void __tsan_write_range(void *addr, unsigned long size);
+#define csp_tool_read_range(p, n) __tsan_read_range((void *)(p), (unsigned long)(n))
+#define csp_tool_write_range(p, n) __tsan_write_range((void *)(p), (unsigned long)(n))
 #else
 #define csp_tool_acquire(a) ((void)(a))
 #define csp_tool_release(a) ((void)(a))
 #define csp_tool_ignore_begin() ((void)0)
 #define csp_tool_ignore_end() ((void)0)
+#define csp_tool_read_range(p, n) ((void)(p), (void)(n))
+#define csp_tool_write_range(p, n) ((void)(p), (void)(n))
 #endif
 
 #ifdef __cplusplus
