@@ -284,12 +284,76 @@ static void redundant_runs_end_like_the_others(void **state)
     harness_result_free(&r);
 }
 
+/* ------------------------------------------------ A program that prints */
+
+/* The supervisor keeps the child's stdout and stderr (harness_result.log)
+ * within bounds: the first 256 KiB and the last 4 MiB, and a line between
+ * them saying how many bytes it left out (supervise.c). 3,000 schedules of a
+ * task that prints a 4,000-byte line: 12 MB printed. What the log keeps
+ * plus what it says it left out is exactly what was printed, it starts with
+ * the first line and ends with a whole last one. */
+#define CHATTY_LINE 4000
+#define CHATTY_SCHEDULES 3000u
+
+static void chatty_task(void *arg)
+{
+    (void)arg;
+    static char line[CHATTY_LINE + 1];
+    if (!line[0]) {
+        memset(line, 'x', CHATTY_LINE - 1);
+        memcpy(line, "chatty:", 7);
+        line[CHATTY_LINE - 1] = '\n';
+    }
+    fputs(line, stdout);
+}
+
+static void chatty_main(void *arg)
+{
+    (void)arg;
+    csp_go(chatty_task, NULL, "chatty");
+    csp_yield();
+}
+
+static void a_chatty_program_keeps_a_bounded_log(void **state)
+{
+    (void)state;
+    harness_options o = cu_options();
+    o.schedules = CHATTY_SCHEDULES;
+    harness_result r;
+    cu_run(chatty_main, NULL, &o, &r);
+    cu_assert_verdict(&r, HARNESS_PASS);
+    assert_int_equal(r.schedules_run, CHATTY_SCHEDULES);
+    assert_non_null(r.log);
+    size_t len = strlen(r.log);
+    const char *mark = strstr(r.log, "[chanlab: ");
+    assert_non_null(mark);
+    unsigned long long dropped = strtoull(mark + 10, NULL, 10);
+    assert_non_null(strstr(mark, " bytes of the program's output left out here"));
+    const char *mark_end = strchr(mark, '\n');
+    assert_non_null(mark_end);
+    /* The head is the first 256 KiB as printed; a newline of the
+     * supervisor's may follow it, when it ends within a line. */
+    size_t head = (size_t)(mark - r.log), tail = len - (size_t)(mark_end + 1 - r.log);
+    assert_true(head == (256u << 10) || (head == (256u << 10) + 1 && mark[-1] == '\n'));
+    size_t kept = (256u << 10) + tail;
+    printf("log: %zu bytes kept of %llu printed, %llu left out\n", len,
+           (unsigned long long)CHATTY_LINE * CHATTY_SCHEDULES, dropped);
+    assert_true(len <= (256u << 10) + (4u << 20) + 256);
+    assert_int_equal(kept + dropped, (unsigned long long)CHATTY_LINE * CHATTY_SCHEDULES);
+    assert_int_equal(strncmp(r.log, "chatty:xxx", 10), 0);
+    assert_int_equal(strncmp(mark_end + 1, "chatty:xxx", 10), 0);
+    assert_int_equal(r.log[len - 1], '\n');
+    assert_int_equal(tail % CHATTY_LINE, 0);
+    harness_result_free(&r);
+}
+
 int main(void)
 {
     cu_main_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(many_schedules_in_one_process_stay_flat),
         cmocka_unit_test(redundant_runs_end_like_the_others),
+        cmocka_unit_test(a_chatty_program_keeps_a_bounded_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

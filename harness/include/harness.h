@@ -216,7 +216,9 @@ typedef struct {
     unsigned races;            /* ThreadSanitizer reports */
     int signal;                /* CRASH: the fatal signal */
     char *output;              /* harness_output of the failing (or last) run */
-    char *log;                 /* the child's captured stdout+stderr (TSan reports too) */
+    char *log;                 /* the child's captured stdout+stderr (TSan reports too);
+                                  beyond 4.25 MiB, its first 256 KiB and last 4 MiB with a
+                                  line between them saying how many bytes were left out */
     char *rerun;               /* not PASS: the environment that reruns exactly this
                                   failure, "CHANLAB_ENTRY=f CHANLAB_REPLAY=v1:..." */
     harness_event *events;     /* harness_options.events: the reported run's timeline, oldest first */

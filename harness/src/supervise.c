@@ -53,7 +53,63 @@ static HARNESS_CODE bool sanitizer_summary(const char *log, char *msg, size_t si
     return true;
 }
 
-static HARNESS_CODE void drain_fd(int *fd, harness_buf *into)
+/* The child's stdout and stderr (harness_result.log), within bounds: its
+ * first LOG_HEAD bytes and its last LOG_TAIL, and between them one line
+ * that says how much was left out. A controlled run is thousands of
+ * schedules in one child, and a program that prints (the crawler prints
+ * each URL it fetches, ~12 KB a schedule) grew the supervisor by that much
+ * a schedule, a gigabyte over 100,000 (DESIGN.md §2: memory flat over a
+ * run). What the log is read for is at its start (the first schedule's
+ * output) or its end: a sanitizer's report ends the run that made it, and a
+ * cmocka or assert failure is the last thing a child prints. */
+#define LOG_HEAD ((size_t)256 << 10)
+#define LOG_TAIL ((size_t)4 << 20)
+
+typedef struct {
+    harness_buf b;               /* head, then the tail so far */
+    unsigned long long dropped;  /* bytes left out between them */
+} capped_log;
+
+static HARNESS_CODE void log_put(capped_log *l, const char *s, size_t n)
+{
+    harness__buf_putn(&l->b, s, n);
+    /* Past head + 2 tails, keep the last tail: each byte is moved at most
+     * once per LOG_TAIL bytes that arrive after it. */
+    if (l->b.buf && l->b.len > LOG_HEAD + 2 * LOG_TAIL) {
+        size_t cut = l->b.len - LOG_HEAD - LOG_TAIL;
+        memmove(l->b.buf + LOG_HEAD, l->b.buf + LOG_HEAD + cut, LOG_TAIL);
+        l->b.len = LOG_HEAD + LOG_TAIL;
+        l->b.buf[l->b.len] = 0;
+        l->dropped += cut;
+    }
+}
+
+/* The log as one string (malloc'ed; NULL if nothing came): the head, the
+ * line that says what was left out, and the tail from its first whole line. */
+static HARNESS_CODE char *log_text(capped_log *l)
+{
+    if (!l->dropped || !l->b.buf)
+        return l->b.buf;
+    const char *end = l->b.buf + l->b.len, *tail = end - LOG_TAIL;   /* len > HEAD + TAIL */
+    unsigned long long dropped = l->dropped + (unsigned long long)(tail - (l->b.buf + LOG_HEAD));
+    const char *nl = memchr(tail, '\n', (size_t)(end - tail));
+    if (nl && nl + 1 < end) {
+        dropped += (unsigned long long)(nl + 1 - tail);
+        tail = nl + 1;
+    }
+    harness_buf out = { 0 };
+    harness__buf_putn(&out, l->b.buf, LOG_HEAD);
+    harness__buf_printf(&out, "%s[chanlab: %llu bytes of the program's output left out here; "
+                        "a log keeps its first %zu KiB and its last %zu KiB]\n",
+                        l->b.buf[LOG_HEAD - 1] == '\n' ? "" : "\n", dropped, LOG_HEAD >> 10,
+                        LOG_TAIL >> 10);
+    harness__buf_putn(&out, tail, (size_t)(end - tail));
+    free(l->b.buf);
+    l->b = (harness_buf){ 0 };
+    return out.buf;
+}
+
+static HARNESS_CODE void drain_fd(int *fd, harness_buf *into, capped_log *log)
 {
     char chunk[4096];
     ssize_t k = read(*fd, chunk, sizeof chunk);
@@ -62,7 +118,10 @@ static HARNESS_CODE void drain_fd(int *fd, harness_buf *into)
         for (ssize_t i = 0; i < k; i++)
             if (!chunk[i])
                 chunk[i] = ' ';
-        harness__buf_putn(into, chunk, (size_t)k);
+        if (into)
+            harness__buf_putn(into, chunk, (size_t)k);
+        else
+            log_put(log, chunk, (size_t)k);
     } else if (k == 0 || (errno != EINTR && errno != EAGAIN)) {
         close(*fd);
         *fd = -1;
@@ -119,7 +178,8 @@ static HARNESS_CODE void run_forked(const harness_child_args *a, harness_child_r
     if (log[1] >= 0)
         close(log[1]);
 
-    harness_buf rec = {0}, logbuf = {0};
+    harness_buf rec = {0};
+    capped_log logbuf = {0};
     int rfd = res[0], lfd = log[0];
     csp_duration bound = o->timeout > 0 ? o->timeout : 10 * o->hang_after;
     csp_duration deadline = mono_now() + bound + 2 * CSP_SECOND;
@@ -142,9 +202,9 @@ static HARNESS_CODE void run_forked(const harness_child_args *a, harness_child_r
             if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             if (p[i].fd == rfd)
-                drain_fd(&rfd, &rec);
+                drain_fd(&rfd, &rec, NULL);
             else
-                drain_fd(&lfd, &logbuf);
+                drain_fd(&lfd, NULL, &logbuf);
         }
         if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
             reaped = true;
@@ -176,7 +236,7 @@ static HARNESS_CODE void run_forked(const harness_child_args *a, harness_child_r
     if (rec.buf)
         harness__record_parse(rec.buf, &out->rec);
     free(rec.buf);
-    out->log = logbuf.buf;
+    out->log = log_text(&logbuf);
     if (!out->rec.complete) {
         char msg[160];
         harness_verdict v = HARNESS_CRASH;
