@@ -88,9 +88,9 @@ static HARNESS_CODE void log_put(capped_log *l, const char *s, size_t n)
  * line that says what was left out, and the tail from its first whole line. */
 static HARNESS_CODE char *log_text(capped_log *l)
 {
-    if (!l->dropped || !l->b.buf)
+    if (!l->b.buf || (!l->dropped && l->b.len <= LOG_HEAD + LOG_TAIL))
         return l->b.buf;
-    const char *end = l->b.buf + l->b.len, *tail = end - LOG_TAIL;   /* len > HEAD + TAIL */
+    const char *end = l->b.buf + l->b.len, *tail = end - LOG_TAIL;   /* len >= HEAD + TAIL */
     unsigned long long dropped = l->dropped + (unsigned long long)(tail - (l->b.buf + LOG_HEAD));
     const char *nl = memchr(tail, '\n', (size_t)(end - tail));
     if (nl && nl + 1 < end) {
