@@ -355,13 +355,16 @@ void crawl_fetched_free(crawl_fetched *f)
  *
  * Only under control (one OS thread) and only for the simulated site: the
  * memo has no lock, which under TSan would order the tasks that touch it;
- * its accesses are hidden from TSan (csp_tool_ignore_begin), so it orders
- * nothing either. A response's body and a page's links are handed out
- * borrowed (crawl_fetched.borrowed, crawl_links.borrowed): the memo's own
- * strings and arrays, written once, never again and never freed, so that a
- * reader cannot race with anything. Bounded: MEMO_CAP entries, MEMO_MAX_BYTES of bodies; beyond
- * that, pages are rendered and parsed every time. CHANLAB_CRAWL_NO_MEMO=1
- * turns it off (to time or check the uncached path). */
+ * its accesses are hidden from TSan, so it orders nothing either: a lookup
+ * is uninstrumented code that calls nothing TSan intercepts (MEMO_LOOP),
+ * and a page's first rendering and parse run between
+ * csp_tool_ignore_begin and _end. A response's body and a page's links are
+ * handed out borrowed (crawl_fetched.borrowed, crawl_links.borrowed): the
+ * memo's own strings and arrays, written once, never again and never
+ * freed, so that a reader cannot race with anything. Bounded: MEMO_CAP
+ * entries, MEMO_MAX_BYTES of bodies; beyond that, pages are rendered and
+ * parsed every time. CHANLAB_CRAWL_NO_MEMO=1 turns it off (to time or check
+ * the uncached path). */
 #define MEMO_CAP 2048
 #define MEMO_MAX_BYTES (64L << 20)
 
