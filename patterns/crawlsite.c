@@ -1,6 +1,6 @@
 /* crawlsite.c — the generated site, its reference walk and the two sites a
- * crawler fetches from (libcurl, memory, with the memo that serves control);
- * link extraction is crawllinks.c. crawlsite.h says what each guarantees.
+ * crawler fetches from (libcurl, memory); link extraction is crawllinks.c,
+ * the memo that serves the simulated site under control crawlmemo.c. crawlsite.h says what each guarantees.
  *
  * The site's graph lives in one place, page_targets: rendering a page writes
  * its targets as HTML in assorted spellings (relative, absolute, with a
@@ -51,7 +51,7 @@ static char *text_close(FILE *f, char **p, size_t *n)
 
 /* crawlsite_use_tiny: the small site exhaustive search can cover. */
 static bool tiny;
-static bool memo_off;   /* CHANLAB_CRAWL_NO_MEMO (global_init): see "The memo" */
+bool crawlsite__memo_off;   /* CHANLAB_CRAWL_NO_MEMO (global_init): see "The memo" */
 
 void crawlsite_use_tiny(bool on) { tiny = on; }
 
@@ -289,7 +289,7 @@ void crawlsite_reachable(crawlsite_paths *out)
 {
     static crawlsite_paths once[2];
     static bool have[2];
-    if (!csp_sched_active() || memo_off) {
+    if (!csp_sched_active() || crawlsite__memo_off) {
         reachable_walk(out);
         return;
     }
@@ -321,7 +321,7 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static void global_init_once(void)
 {
     const char *v = getenv("CHANLAB_CRAWL_NO_MEMO");
-    memo_off = v && *v && strcmp(v, "0");
+    crawlsite__memo_off = v && *v && strcmp(v, "0");
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
 }
@@ -336,263 +336,21 @@ void crawl_fetched_free(crawl_fetched *f)
     memset(f, 0, sizeof *f);
 }
 
-/* -------------------------------------------------------------- The memo */
-
-/* Under control the simulated site serves the same few hundred pages in
- * every schedule, and rendering and parsing them was 90% of a schedule's
- * time (perf, crawl.semaphore: libxml2 and the malloc and free it calls,
- * snprintf for /many.html's 10,000 links; under TSan every one of those
- * library calls goes through an interceptor). Both are pure functions — a
- * response of its path (and crawlsite_use_tiny), crawl_html_links of its
- * (page, base URL) — so under control the simulated site memoizes them:
- * the first time a process needs a page it is rendered, and parsed by the
- * same libxml2 code as in free mode; later fetches get copies. A links
- * entry (the links crawl_extract returns, kept to the origin asked for) is
- * keyed by the URL, the origin and the whole body, compared byte for byte, so
- * the memo can only return what a parse would. Nothing a schedule observes
- * changes (rendering and parsing take no virtual time and make no
- * scheduling decision), only the real time a schedule takes.
- *
- * Only under control (one OS thread) and only for the simulated site: the
- * memo has no lock, which under TSan would order the tasks that touch it;
- * its accesses are hidden from TSan, so it orders nothing either: a lookup
- * is uninstrumented code that calls nothing TSan intercepts (MEMO_LOOP),
- * and a page's first rendering and parse run between
- * csp_tool_ignore_begin and _end. A response's body and a page's links are
- * handed out borrowed (crawl_fetched.borrowed, crawl_links.borrowed): the
- * memo's own strings and arrays, written once, never again and never
- * freed, so that a reader cannot race with anything. Bounded: MEMO_CAP
- * entries, MEMO_MAX_BYTES of bodies; beyond that, pages are rendered and
- * parsed every time. CHANLAB_CRAWL_NO_MEMO=1 turns it off (to time or check
- * the uncached path). */
-#define MEMO_CAP 2048
-#define MEMO_MAX_BYTES (64L << 20)
-
-typedef struct {
-    char *key;                  /* "L" origin "\n" URL (links) or "R0"/"R1" path (responses, tiny?) */
-    char *body;                 /* links: the page parsed; responses: the body */
-    size_t len;
-    crawl_links links;
-    crawlsite_response resp;    /* body NULL: in body above */
-} memo_entry;
-
-static struct {
-    memo_entry *slot[2 * MEMO_CAP];     /* open addressing, linear probing */
-    int n;
-    size_t bytes;
-} memo;
+/* ------------------------------------------------------ The memo's user */
 
 static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char err[CRAWL_ERR_SIZE]);
 
-/* Whether to use the memo for this site (see above). */
+/* Whether to use the memo (crawlmemo.c) for this site: the simulated one,
+ * under control, unless CHANLAB_CRAWL_NO_MEMO is set. */
 static bool memo_on(const crawl_site *s)
 {
-    return s->fetch == sim_fetch && !memo_off && csp_sched_active();
-}
-
-static CSP_TOOL_QUIET size_t memo_hash(const char *key)
-{
-    size_t h = 1469598103934665603u;
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211u;
-    return h;
-}
-
-/* The string work of a memo lookup, in loops of its own: a hit (every
- * fetch after the first of a page) then calls no libc function, which TSan
- * would intercept — a call, a range check — and needs no
- * csp_tool_ignore_begin, which records a stack each time. In the tsan
- * build clang must not turn the loops back into memcpy or strlen calls
- * (no_builtin). */
-#if defined(__clang__) && defined(CSP_TSAN)
-#define MEMO_LOOP CSP_TOOL_QUIET __attribute__((no_builtin))
-#else
-#define MEMO_LOOP CSP_TOOL_QUIET
-#endif
-
-static MEMO_LOOP size_t q_len(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-static MEMO_LOOP void q_copy(char *dst, const char *src, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i];
-}
-
-static MEMO_LOOP bool q_same(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
-static MEMO_LOOP bool q_streq(const char *a, const char *b)
-{
-    while (*a && *a == *b)
-        a++, b++;
-    return *a == *b;
-}
-
-/* The slot holding (key, body), or the empty slot where it would go. For a
- * response entry body is NULL and only the key counts. A links entry of a
- * page the memo serves holds that very body (memo_add), so that a lookup
- * compares pointers, not the page byte by byte. */
-static MEMO_LOOP memo_entry **memo_slot(const char *key, const char *body, size_t len)
-{
-    size_t i = memo_hash(key) % (2 * MEMO_CAP);
-    for (;;) {
-        memo_entry *e = memo.slot[i];
-        if (!e || (q_streq(e->key, key) &&
-                   (!body || (e->len == len && (e->body == body || q_same(e->body, body, len))))))
-            return &memo.slot[i];
-        i = (i + 1) % (2 * MEMO_CAP);
-    }
-}
-
-/* A new entry in *slot, or NULL when the memo is full. Its body is a copy
- * of body, or body itself when `shared` (a body the memo serves: it lives
- * as long as the process and never changes). */
-static CSP_TOOL_QUIET memo_entry *memo_add(memo_entry **slot, const char *key, const char *body, size_t len,
-                                           bool shared)
-{
-    if (memo.n >= MEMO_CAP || memo.bytes + (shared ? 0 : len) > (size_t)MEMO_MAX_BYTES)
-        return NULL;
-    memo_entry *e = xmalloc(sizeof *e);
-    memset(e, 0, sizeof *e);
-    e->key = xstrdup(key);
-    if (shared) {
-        e->body = (char *)body;
-    } else {
-        e->body = xmalloc(len + 1);
-        memcpy(e->body, body, len);
-        e->body[len] = 0;
-        memo.bytes += len;
-    }
-    e->len = len;
-    *slot = e;
-    memo.n++;
-    return e;
-}
-
-/* dst = a b c, NUL-terminated; false (dst undefined) if it does not fit in
- * n. Not snprintf: under TSan every call of it goes through an interceptor
- * that parses the format, and a schedule builds ~800 of these strings. */
-static MEMO_LOOP bool cat3(char *dst, size_t n, const char *a, size_t alen, const char *b,
-                           const char *c)
-{
-    size_t bl = q_len(b), cl = q_len(c);
-    if (alen + bl + cl >= n)
-        return false;
-    q_copy(dst, a, alen);
-    q_copy(dst + alen, b, bl);
-    q_copy(dst + alen + bl, c, cl + 1);
-    return true;
-}
-
-static MEMO_LOOP char *memo_key(char *k, size_t n, const char *kind, const char *s)
-{
-    if (!cat3(k, n, kind, q_len(kind), "", s))
-        k[0] = 0;                   /* a path longer than any the site has: an unused key */
-    return k;
-}
-
-/* A copy of from into the empty list to, its array allocated once at its
- * size (growing it by doubling cost a large allocation a copy under TSan). */
-static CSP_TOOL_QUIET void links_copy(crawl_links *to, const crawl_links *from)
-{
-    to->cap = from->n ? from->n : 1;
-    to->v = xmalloc(to->cap * sizeof *to->v);
-    to->n = 0;
-    for (size_t i = 0; i < from->n; i++)
-        to->v[to->n++] = xstrdup(from->v[i]);
-}
-
-/* The memo's list `from` handed out as a borrowed list: the memo's own
- * array and strings, which no one writes or frees (a Go []string handed
- * out: shared, not copied). Copying them was most of a crawl schedule's
- * allocations — ~10,000 strdup and free a schedule, /many.html's links —
- * and under TSan each malloc and free records an allocation stack and
- * resets shadow memory (perf, crawl.workers-terminating: a fifth of a
- * schedule's time). */
-static MEMO_LOOP void links_share(crawl_links *to, const crawl_links *from)
-{
-    *to = *from;
-    to->borrowed = true;
-}
-
-/* The key of a page's links as crawl_extract returns them: they depend on
- * the URL (the base) and the origin they are kept to, then on the body. */
-static MEMO_LOOP bool links_key(char *key, size_t n, const char *url, const char *origin)
-{
-    const char *o = origin ? origin : "";
-    return n > 1 && cat3(key + 1, n - 1, o, q_len(o), "\n", url) && (key[0] = 'L');
-}
-
-/* No libc call and no access TSan sees (MEMO_LOOP): no ignore region. */
-static MEMO_LOOP bool memo_links_get(const crawl_fetched *f, const char *origin, crawl_links *out)
-{
-    char key[1024];
-    if (!links_key(key, sizeof key, f->url, origin))
-        return false;
-    memo_entry *e = *memo_slot(key, f->body, f->len);
-    if (e)
-        links_share(out, &e->links);
-    return e != NULL;
-}
-
-static CSP_TOOL_QUIET void memo_links_put(const crawl_fetched *f, const char *origin, const crawl_links *links)
-{
-    char key[1024];
-    if (!links_key(key, sizeof key, f->url, origin))
-        return;
-    csp_tool_ignore_begin();
-    memo_entry **slot = memo_slot(key, f->body, f->len);
-    memo_entry *e = *slot ? NULL : memo_add(slot, key, f->body, f->len, f->borrowed);
-    if (e)
-        links_copy(&e->links, links);
-    csp_tool_ignore_end();
-}
-
-/* crawlsite_respond(path, r) from the memo, its body the memo's own (not
- * to be freed); false (r untouched) when the memo is full. The body is the
- * site's business: the crawler only ever sees the links parsed from it. */
-static MEMO_LOOP bool memo_respond(const char *path, crawlsite_response *r)
-{
-    char key[300];
-    memo_entry **slot = memo_slot(memo_key(key, sizeof key, tiny ? "R1" : "R0", path), NULL, 0);
-    memo_entry *e = *slot;
-    if (!e) {
-        /* The first time: rendering calls libc, and the memo's new memory
-         * must count as never written. */
-        csp_tool_ignore_begin();
-        crawlsite_response fresh;
-        crawlsite_respond(path, &fresh);
-        e = memo_add(slot, key, fresh.body, fresh.len, false);
-        if (e) {
-            e->resp = fresh;
-            e->resp.body = NULL;
-        }
-        crawlsite_response_free(&fresh);
-        csp_tool_ignore_end();
-    }
-    if (e) {
-        *r = e->resp;
-        r->body = e->body;
-        r->len = e->len;
-    }
-    return e != NULL;
+    return s->fetch == sim_fetch && !crawlsite__memo_off && csp_sched_active();
 }
 
 /* The response for path: the memo's (*borrowed) or a fresh one. */
 static void sim_respond(const crawl_site *s, const char *path, crawlsite_response *r, bool *borrowed)
 {
-    *borrowed = memo_on(s) && memo_respond(path, r);
+    *borrowed = memo_on(s) && crawlmemo__respond(path, tiny, r);
     if (!*borrowed)
         crawlsite_respond(path, r);
 }
@@ -611,7 +369,7 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
         return -1;
     }
     bool use_memo = f.html && memo_on(s);
-    if (f.html && (!use_memo || !memo_links_get(&f, origin, out))) {
+    if (f.html && (!use_memo || !crawlmemo__links_get(&f, origin, out))) {
         crawl_links all = { 0 };
         crawl_html_links(f.body, f.len, f.url, &all);
         for (size_t i = 0; i < all.n; i++) {
@@ -622,7 +380,7 @@ int crawl_extract(crawl_site *s, const char *url, const char *origin, crawl_link
         }
         crawl_links_free(&all);
         if (use_memo)
-            memo_links_put(&f, origin, out);
+            crawlmemo__links_put(&f, origin, out);
     }
     crawl_fetched_free(&f);
     return 0;
@@ -842,7 +600,7 @@ static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char
         return -1;
     }
     char path[256];
-    if (!cat3(path, sizeof path, "", 0, "", url[rl - 1] ? url + rl - 1 : "/")) {
+    if (!crawlsite__cat3(path, sizeof path, "", 0, "", url[rl - 1] ? url + rl - 1 : "/")) {
         snprintf(err, CRAWL_ERR_SIZE, "Get %s: 414 URI Too Long", url);
         return -1;
     }
@@ -872,7 +630,7 @@ static int sim_fetch(crawl_site *site, const char *url, crawl_fetched *out, char
     harness_gauge_exit(CRAWL_FETCH_GAUGE);
     size_t n = rl + strlen(path) + 1;
     out->url = xmalloc(n);
-    cat3(out->url, n, s->root, rl - 1, path, "");
+    crawlsite__cat3(out->url, n, s->root, rl - 1, path, "");
     out->status = r.status;
     out->html = !strncmp(r.type, "text/html", 9);
     out->body = r.body;
