@@ -23,6 +23,7 @@
  * releases c->race_close and a receive that observes the close acquires it. */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,8 @@ struct csp_chan {
     /* Immutable after creation. */
     size_t elem_size, cap, slot_size;
     const char *name;
-    uint8_t *buf;                /* cap slots of slot_size bytes (>= 1 each) */
+    uint8_t *buf;                /* cap slots of slot_size bytes (>= 1 each), in the
+                                  * channel's own allocation, after the struct */
     bool is_timer;               /* csp_after / csp_tick / ticker channel */
     bool owned_by_ticker;        /* freed only through csp_ticker_free */
     csp_timer *timer;            /* csp_after / csp_tick: stopped on free */
@@ -205,7 +207,6 @@ static CSP_RT void chan_destroy(csp_object *o)
     csp_chan *c = (csp_chan *)o;
     if (c->timer)
         csp__timer_free(c->timer);   /* its heap went with the run */
-    csp__free(c->buf);
     csp__free(c);
     atomic_fetch_sub(&csp__live_chans, 1);
 }
@@ -217,9 +218,12 @@ CSP_RT csp_chan *csp_chan_make(size_t elem_size, size_t cap, const char *name)
     if (elem_size > ((size_t)1 << 30) || (cap && slot > SIZE_MAX / 2 / cap))
         csp_panic("makechan: size out of range (elem_size %zu, cap %zu, chan \"%s\")",
                   elem_size, cap, name ? name : "chan");
-    csp_chan *c = csp__alloc(sizeof *c);   /* csp__alloc aborts when out of memory */
+    /* One allocation for the struct and the buffer (under TSan each is an
+     * ignore region and two recorded stacks). */
+    size_t head = (sizeof(csp_chan) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+    csp_chan *c = csp__alloc(head + cap * slot);   /* csp__alloc aborts when out of memory */
     if (cap)
-        c->buf = csp__alloc(cap * slot);
+        c->buf = (uint8_t *)c + head;
     c->elem_size = elem_size;
     c->cap = cap;
     c->slot_size = slot;
@@ -251,7 +255,6 @@ CSP_RT void csp_chan_free(csp_chan *c)
     if (busy)
         csp_panic("free of channel \"%s\" while tasks are blocked on it", c->name);
     csp__object_unregister(&c->obj);
-    csp__free(c->buf);
     csp__free(c);
     atomic_fetch_sub(&csp__live_chans, 1);
 }

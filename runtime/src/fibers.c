@@ -119,26 +119,24 @@ static size_t page_size;
  * making five per schedule grew memory by ~6 KiB a schedule. A reused fiber
  * carries its own past (ordered before this schedule by world_sync anyway);
  * the spawn edge Go promises is added explicitly (race_sync). */
-typedef struct tfiber { struct tfiber *next; void *tsan; } tfiber;
-static tfiber *tsan_free, *tsan_pending;
+/* The pool is an array, not a list of nodes: a node was an allocation and a
+ * free per spawn, each a TSan ignore region and a recorded stack. */
+static void **tsan_pool;
+static size_t tsan_npool, tsan_cappool;
 
 static CSP_RT void *tsan_fiber_get(void)
 {
-    tfiber *t = tsan_free;
-    if (!t)
-        return __tsan_create_fiber(0);
-    tsan_free = t->next;
-    void *f = t->tsan;
-    csp__free(t);
-    return f;
+    return tsan_npool ? tsan_pool[--tsan_npool] : __tsan_create_fiber(0);
 }
 
+/* At the end of a schedule only (csp_sched_reset): reusable from the next. */
 static CSP_RT void tsan_fiber_put(void *f)
 {
-    tfiber *t = csp__alloc(sizeof *t);
-    t->tsan = f;
-    t->next = tsan_pending;
-    tsan_pending = t;
+    if (tsan_npool == tsan_cappool) {
+        tsan_cappool = tsan_cappool ? 2 * tsan_cappool : 64;
+        tsan_pool = csp__realloc(tsan_pool, tsan_cappool * sizeof *tsan_pool);
+    }
+    tsan_pool[tsan_npool++] = f;
 }
 #endif
 
@@ -788,6 +786,12 @@ CSP_RT void csp_sched_reset(void)
         }
     }
     race_acquire(&W.world_sync);
+#ifdef CSP_TSAN
+    /* Last spawned first: the next schedule's first task gets this one's
+     * first task's TSan fiber, as its second the second's, and so on. */
+    for (size_t i = W.nall; i-- > 0;)
+        tsan_fiber_put(F(W.all[i])->tsan);
+#endif
     for (size_t i = 0; i < W.nall; i++) {
         csp_task *t = W.all[i];
         fiber *f = F(t);
@@ -796,23 +800,12 @@ CSP_RT void csp_sched_reset(void)
             f->stack->next = pool_pending;
             pool_pending = f->stack;
         }
-#ifdef CSP_TSAN
-        tsan_fiber_put(f->tsan);
-#endif
         csp__free(f);
         t->backend = NULL;
         csp__task_free(t);
     }
     W.nall = W.nrun = 0;
     W.idle_waiter = NULL;
-#ifdef CSP_TSAN
-    while (tsan_pending) {
-        tfiber *t = tsan_pending;
-        tsan_pending = t->next;
-        t->next = tsan_free;
-        tsan_free = t;
-    }
-#endif
     while (pool_pending) {
         fstack *s = pool_pending;
         pool_pending = s->next;
