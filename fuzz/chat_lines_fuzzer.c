@@ -1,7 +1,9 @@
 /* chat_lines_fuzzer.c — the chat protocol's line handling (patterns/
  * chatconn.c: chat_scan, bufio.Scanner's ScanLines over a conn). The input:
- * a byte choosing how much the scanner reads at once, a byte choosing the
- * sizes the client writes in, then the bytes the client sends. A client
+ * a byte choosing whether the scanner reads by line (chat_conn_read_line) or
+ * takes what there is, a byte choosing the sizes the client writes in (a
+ * pipe read takes at most one write's bytes: sizes of 1 to 7 cut lines and
+ * the scanner's buffer at every place), then the bytes the client sends. A client
  * task writes them over an in-memory pipe and closes; the server side scans
  * them, in one controlled in-process run. The lines it returns must be
  * exactly those of an independent model of the protocol: split at "\n", one
@@ -19,11 +21,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define SCAN_CAP (CHAT_MAX_LINE + 2)   /* the scanner's buffer (chatconn.c) */
+#define SCAN_CAP CHAT_SCAN_CAP   /* the scanner's buffer */
 
 typedef struct {
     const uint8_t *data;
-    size_t size, read_size, chunk;
+    size_t size, chunk;
+    bool by_line;
     chat_conn *client;
     csp_chan *done;
 } fuzz_case;
@@ -85,13 +88,13 @@ static void server(void *arg)
     csp_recv(da.out, &fc->client);
     csp_go(client, fc, "client");
     chat_scanner s;
-    chat_scanner_init(&s, srv, fc->read_size);
-    static char line[CHAT_MAX_LINE + 1];
+    chat_scanner_init(&s, srv, fc->by_line);
     size_t pos = 0;
     for (unsigned k = 0;; k++) {
         size_t len = 0, want_len = 0;
         const uint8_t *want = NULL;
-        int got = chat_scan(&s, line, &len);
+        const char *line = NULL;
+        int got = chat_scan(&s, &line, &len);
         int expect = model_next(fc->data, fc->size, &pos, &want, &want_len);
         if (got != expect || (got == 1 && (len != want_len || memcmp(line, want, len) != 0))) {
             harness_fail("line %u: chat_scan returned %d (length %zu), the model %d (length %zu)", k,
@@ -101,7 +104,6 @@ static void server(void *arg)
         if (got != 1)
             break;
     }
-    chat_scanner_free(&s);
     chat_conn_close(srv);
     csp_recv(fc->done, NULL);
     chat_conn_release(srv);
@@ -115,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2 || size > 3 * SCAN_CAP)
         return 0;
     static const size_t chunks[] = { 1, 2, 3, 7, 64, 1000, 4097, 65536 };
-    fuzz_case fc = { data + 2, size - 2, data[0] % 65, chunks[data[1] % 8], NULL, NULL };
+    fuzz_case fc = { data + 2, size - 2, chunks[data[1] % 8], data[0] & 1, NULL, NULL };
     harness_options o = harness_defaults();
     o.mode = HARNESS_CONTROLLED;
     o.in_process = true;

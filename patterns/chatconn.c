@@ -94,7 +94,8 @@ static void pipe_make(const char *client_addr, chat_conn **client, chat_conn **s
     *server = pipe_end(sh, &sh->ab, &sh->ba, client_addr);
 }
 
-static ssize_t pipe_read(chat_conn *c, void *buf, size_t n)
+/* line: none past the first newline of the writer's bytes. */
+static ssize_t pipe_read(chat_conn *c, void *buf, size_t n, bool line)
 {
     pipe_chunk ch;
     csp_case cases[] = { { c->rd->data, CSP_OP_RECV, &ch, false },
@@ -104,6 +105,9 @@ static ssize_t pipe_read(chat_conn *c, void *buf, size_t n)
     if (csp_select(cases, 2, false) == 1)
         return 0;                                   /* closed: end of stream */
     size_t k = ch.n < n ? ch.n : n;
+    const char *nl = line ? memchr(ch.p, '\n', k) : NULL;
+    if (nl)
+        k = (size_t)(nl - ch.p) + 1;
     memcpy(buf, ch.p, k);
     csp_send(c->rd->ack, &k);                       /* the writer waits for it */
     return (ssize_t)k;
@@ -112,14 +116,15 @@ static ssize_t pipe_read(chat_conn *c, void *buf, size_t n)
 static int pipe_write(chat_conn *c, const void *buf, size_t n)
 {
     const char *p = buf;
+    csp_chan *data = c->wr->data, *ack = c->wr->ack, *done = c->pipe->done;
     do {
         pipe_chunk ch = { p, n };
-        csp_case cases[] = { { c->wr->data, CSP_OP_SEND, &ch, false },
-                             { c->pipe->done, CSP_OP_RECV, NULL, false } };
+        csp_case cases[] = { { data, CSP_OP_SEND, &ch, false },
+                             { done, CSP_OP_RECV, NULL, false } };
         if (csp_select(cases, 2, false) == 1)
             return -1;                              /* closed */
         size_t k;
-        csp_recv(c->wr->ack, &k);
+        csp_recv(ack, &k);
         p += k;
         n -= k;
     } while (n > 0);
@@ -229,6 +234,27 @@ static ssize_t tcp_read(chat_conn *c, void *buf, size_t n)
     }
 }
 
+/* What is there, up to n bytes, looked at without taking it (MSG_PEEK); then
+ * taken up to its first newline: what was peeked is there to read. */
+static ssize_t tcp_read_line(chat_conn *c, void *buf, size_t n)
+{
+    for (;;) {
+        csp_syscall_enter("recv");
+        ssize_t k = recv(c->fd, buf, n, MSG_PEEK);
+        int err = errno;
+        csp_syscall_exit();
+        if (k > 0) {
+            const char *nl = memchr(buf, '\n', (size_t)k);
+            return tcp_read(c, buf, nl ? (size_t)(nl - (const char *)buf) + 1 : (size_t)k);
+        }
+        if (k == 0)
+            return 0;
+        if (err == EINTR)
+            continue;
+        return atomic_load(&c->closed) ? 0 : -1;
+    }
+}
+
 static int tcp_write(chat_conn *c, const void *buf, size_t n)
 {
     const char *p = buf;
@@ -251,7 +277,14 @@ static int tcp_write(chat_conn *c, const void *buf, size_t n)
 
 ssize_t chat_conn_read(chat_conn *c, void *buf, size_t n)
 {
-    return c->pipe ? pipe_read(c, buf, n) : tcp_read(c, buf, n);
+    return c->pipe ? pipe_read(c, buf, n, false) : tcp_read(c, buf, n);
+}
+
+ssize_t chat_conn_read_line(chat_conn *c, void *buf, size_t n)
+{
+    if (n == 0)
+        return 0;
+    return c->pipe ? pipe_read(c, buf, n, true) : tcp_read_line(c, buf, n);
 }
 
 int chat_conn_write(chat_conn *c, const void *buf, size_t n)
@@ -438,71 +471,75 @@ chat_conn *chat_dial_tcp(const char *addr, char *err, size_t errsize)
 
 /* --------------------------------------------------------------- Lines */
 
-#define SCAN_CAP (CHAT_MAX_LINE + 2)   /* a longest line, its "\r" and "\n" */
-
-void chat_scanner_init(chat_scanner *s, chat_conn *c, size_t size)
+void chat_scanner_init(chat_scanner *s, chat_conn *c, bool by_line)
 {
-    /* Not zeroed (only what was read is looked at): calloc's memset is one
-     * more range TSan checks every schedule. */
-    char *buf = malloc(SCAN_CAP);
-    if (!buf)
-        csp_panic("chat: out of memory");
-    *s = (chat_scanner){ .conn = c, .buf = buf, .size = size ? size : SCAN_CAP };
+    /* Not zeroed (only what was read is looked at). */
+    s->conn = c;
+    s->by_line = by_line;
+    s->start = s->end = 0;
+    s->eof = false;
 }
 
-void chat_scanner_free(chat_scanner *s)
+/* buf[start..start+n) as a line, "\r" dropped and NUL-ended in place (the
+ * "\n" or "\r" it overwrites is consumed); -1 (EMSGSIZE) if too long. */
+static int scan_emit(char *p, size_t n, const char **line, size_t *len)
 {
-    free(s->buf);
-    s->buf = NULL;
-}
-
-/* buf[start..start+n) as a line, "\r" dropped; -1 (EMSGSIZE) if too long. */
-static int scan_emit(chat_scanner *s, size_t n, char *line, size_t *len)
-{
-    const char *p = s->buf + s->start;
     if (n > 0 && p[n - 1] == '\r')
         n--;
     if (n > CHAT_MAX_LINE) {
         errno = EMSGSIZE;
         return -1;
     }
-    memcpy(line, p, n);
-    line[n] = 0;
+    p[n] = 0;
+    *line = p;
     *len = n;
     return 1;
 }
 
-int chat_scan(chat_scanner *s, char *line, size_t *len)
+/* The scanner's state is kept in locals and stored once, on the way out:
+ * under TSan every load and store of a field is a checked access, and they
+ * were a thirtieth of a chat schedule. */
+int chat_scan(chat_scanner *s, const char **line, size_t *len)
 {
+    char *buf = s->buf;
+    size_t start = s->start, end = s->end;
+    int r;
     for (;;) {
-        char *nl = memchr(s->buf + s->start, '\n', s->end - s->start);
+        char *nl = memchr(buf + start, '\n', end - start);
         if (nl) {
-            size_t n = (size_t)(nl - (s->buf + s->start));
-            int r = scan_emit(s, n, line, len);
-            s->start += n + 1;
-            return r;
+            size_t n = (size_t)(nl - (buf + start));
+            r = scan_emit(buf + start, n, line, len);
+            start += n + 1;
+            break;
         }
         if (s->eof) {
-            size_t n = s->end - s->start;
-            int r = n ? scan_emit(s, n, line, len) : 0;   /* the last line, unterminated */
-            s->start = s->end;
-            return r;
+            size_t n = end - start;
+            r = n ? scan_emit(buf + start, n, line, len) : 0;   /* the last line, unterminated */
+            start = end;
+            break;
         }
-        if (s->start > 0) {
-            memmove(s->buf, s->buf + s->start, s->end - s->start);
-            s->end -= s->start;
-            s->start = 0;
+        if (start > 0) {
+            memmove(buf, buf + start, end - start);
+            end -= start;
+            start = 0;
         }
-        if (s->end == SCAN_CAP) {
+        if (end == CHAT_SCAN_CAP) {
             errno = EMSGSIZE;                             /* no newline in a full buffer */
-            return -1;
+            r = -1;
+            break;
         }
-        size_t want = SCAN_CAP - s->end;
-        ssize_t k = chat_conn_read(s->conn, s->buf + s->end, want < s->size ? want : s->size);
-        if (k < 0)
-            return -1;
+        size_t want = CHAT_SCAN_CAP - end;
+        ssize_t k = s->by_line ? chat_conn_read_line(s->conn, buf + end, want)
+                               : chat_conn_read(s->conn, buf + end, want);
+        if (k < 0) {
+            r = -1;
+            break;
+        }
         if (k == 0)
             s->eof = true;
-        s->end += (size_t)k;
+        end += (size_t)k;
     }
+    s->start = start;
+    s->end = end;
+    return r;
 }

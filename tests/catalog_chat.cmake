@@ -24,3 +24,11 @@ else()
   set_tests_properties(chat_load chat_load_book_stall PROPERTIES LABELS load TIMEOUT 90
                        PASS_REGULAR_EXPRESSION "chat_load: (ok|STALL measured)")
 endif()
+
+# chat_conn: the conns and the line scanner, over pipes (controlled) and
+# loopback TCP (free) (label unit).
+add_executable(test_chat_conn test_chat_conn.c)
+target_link_libraries(test_chat_conn PRIVATE patterns PkgConfig::CMOCKA)
+add_test(NAME chat_conn COMMAND test_chat_conn)
+set_tests_properties(chat_conn PROPERTIES LABELS unit TIMEOUT 120
+                     FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer")

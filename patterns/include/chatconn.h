@@ -29,6 +29,10 @@ typedef struct chat_listener chat_listener;
 /* Reads up to n bytes: > 0 the count, 0 end of stream (the peer closed, or
  * this conn was closed), -1 an error. */
 ssize_t chat_conn_read(chat_conn *c, void *buf, size_t n);
+/* As chat_conn_read, but never past the first newline: a reader that takes
+ * one line at a time off the stream and leaves the rest with the writer (a
+ * pipe's writer stays blocked on it, a socket's bytes stay in the kernel). */
+ssize_t chat_conn_read_line(chat_conn *c, void *buf, size_t n);
 /* Writes all n bytes: 0, or -1 when the stream is closed or broken. */
 int chat_conn_write(chat_conn *c, const void *buf, size_t n);
 /* Ends the stream both ways, for both ends (idempotent); frees nothing. */
@@ -68,21 +72,23 @@ bool chat_addr_is_loopback(const char *addr);
 #define CHAT_MAX_LINE 4096
 
 /* bufio.Scanner with ScanLines over a conn: lines without their "\n" (and a
- * "\r" before it), the last line even without a newline. `size` is the most
- * it reads at once (1 reads byte by byte: a client that takes one line at a
- * time off the stream and leaves the rest to the writer). */
+ * "\r" before it), the last line even without a newline. `by_line`: it
+ * reads with chat_conn_read_line (a client that takes one line at a time off
+ * the stream and leaves the rest to the writer). The buffer is in
+ * the scanner (a scanner lives in its task's frame, as a Go one would on the
+ * stack): no allocation, nothing to free. */
+#define CHAT_SCAN_CAP (CHAT_MAX_LINE + 2)   /* a longest line, its "\r" and "\n" */
 typedef struct {
     chat_conn *conn;
-    char *buf;
-    size_t size, start, end;
-    bool eof;
+    size_t start, end;
+    bool by_line, eof;
+    char buf[CHAT_SCAN_CAP + 1];           /* + the NUL after an unterminated last line */
 } chat_scanner;
 
-void chat_scanner_init(chat_scanner *s, chat_conn *c, size_t size);
-void chat_scanner_free(chat_scanner *s);
-/* 1: a line in line[0..*len) (line has CHAT_MAX_LINE + 1 bytes, NUL-ended);
- * 0: end of stream; -1: a read error, or a line longer than CHAT_MAX_LINE
- * (errno EMSGSIZE). */
-int chat_scan(chat_scanner *s, char *line, size_t *len);
+void chat_scanner_init(chat_scanner *s, chat_conn *c, bool by_line);
+/* 1: a line, *line pointing at it in the scanner's buffer (NUL-ended, *len
+ * bytes, valid until the next call: Scanner.Bytes); 0: end of stream; -1: a
+ * read error, or a line longer than CHAT_MAX_LINE (errno EMSGSIZE). */
+int chat_scan(chat_scanner *s, const char **line, size_t *len);
 
 #endif
