@@ -126,6 +126,75 @@ static void a_race_through_a_declared_range(void **state)
     harness_result_free(&r);
 }
 
+/* ------------------------------------------ A race through a channel copy */
+
+/* The runtime copies a sent value out of the sender's variable and into the
+ * receiver's (chan.c's copy_elem, Go's racereadobjectpc): those copies are
+ * the program's accesses. A task that writes the variable a send reads, with
+ * no edge between them, races with the send — for an 8-byte element and for
+ * a larger one (the two ways the copy is checked). */
+static long sent_word;            /* BUG(RACE): written by one task, sent by another */
+static long sent_block[5];        /* BUG(RACE): likewise, a 40-byte element */
+
+static CU_NOINLINE void word_writer(void *arg)
+{
+    csp_waitgroup *wg = arg;
+    csp_yield();
+    sent_word = 42;
+    sent_block[4] = 42;
+    csp_wg_done(wg);
+}
+
+struct copy_race {
+    csp_waitgroup *wg;
+    csp_chan *ch;
+    bool block;
+};
+
+static CU_NOINLINE void word_sender(void *arg)
+{
+    struct copy_race *c = arg;
+    csp_yield();
+    if (c->block)
+        csp_send(c->ch, sent_block);
+    else
+        csp_send(c->ch, &sent_word);
+    csp_wg_done(c->wg);
+}
+
+static void copy_and_write(void *arg)
+{
+    bool block = *(bool *)arg;
+    csp_waitgroup *wg = csp_wg_make();
+    struct copy_race c = { wg, csp_chan_make(block ? sizeof sent_block : sizeof sent_word, 1, "copied"),
+                           block };
+    csp_wg_add(wg, 2);
+    csp_go(word_writer, wg, "writer");
+    csp_go(word_sender, &c, "sender");
+    csp_wg_wait(wg);
+    csp_chan_free(c.ch);
+    csp_wg_free(wg);
+}
+
+static void a_race_through_a_channel_copy(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        bool block = k == 1;
+        harness_options o = cu_options();
+        o.schedules = 50;
+        harness_result r;
+        cu_run(copy_and_write, &block, &o, &r);
+        if (r.verdict != HARNESS_RACE)
+            cu_print_result(&r);
+        assert_int_equal(r.verdict, HARNESS_RACE);
+        assert_non_null(r.dump);
+        assert_non_null(strstr(r.dump, "word_writer"));
+        assert_non_null(strstr(r.dump, "word_sender"));
+        harness_result_free(&r);
+    }
+}
+
 /* ---------------------------------------------------- A channel hand-off */
 
 struct parcel {
@@ -255,6 +324,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_race_between_two_fibers),
         cmocka_unit_test(a_race_through_a_declared_range),
+        cmocka_unit_test(a_race_through_a_channel_copy),
         cmocka_unit_test(a_hand_off_through_a_channel_is_no_race),
         cmocka_unit_test(schedules_never_race_with_each_other),
     };

@@ -302,23 +302,76 @@ CSP_RT size_t csp_cap(const csp_chan *c) { return c ? c->cap : 0; }
 
 static inline CSP_RT uint8_t *slot(csp_chan *c, size_t i) { return c->buf + i * c->slot_size; }
 
-static inline CSP_RT void copy_elem(csp_chan *c, void *dst, const void *src)
-{
-    if (c->elem_size && dst)
-        memcpy(dst, src, c->elem_size);
-}
+/* Under TSan, where the program called the channel operation under way (what
+ * Go's race detector passes as callerpc): the runtime is not instrumented, so
+ * a race report on an element's copy showed the runtime's frames and then
+ * fiber_start, never the function that sent or received. The copy's checks
+ * are made with this pc as their frame (copy_elem). Kept in the task, not
+ * pushed on TSan's shadow stack: a task that never comes back from the
+ * operation (a run that ends with it parked) would leave a pushed frame on a
+ * fiber that is reused. */
+#ifdef CSP_TSAN
+#define OP_FRAME()                                                       \
+    do {                                                                 \
+        if (csp__current)                                                \
+            csp__current->race_pc = __builtin_return_address(0);         \
+    } while (0)
+#else
+#define OP_FRAME() ((void)0)
+#endif
 
 /* A copy TSan does not see: for values the runtime itself makes (timer
  * fires), which carry no happens-before edge. memcpy would be intercepted;
- * volatile keeps the compiler from turning the loop back into memcpy. */
+ * volatile keeps the compiler from turning the loop back into memcpy. A
+ * pointer-sized element (most are) is one load and one store. */
 static CSP_RT void copy_elem_quiet(csp_chan *c, void *dst, const void *src)
 {
     if (!c->elem_size || !dst)
         return;
+    if (c->elem_size == sizeof(uint64_t)) {
+        uint64_t v;
+        __builtin_memcpy(&v, src, sizeof v);    /* a mov: no call to intercept */
+        __builtin_memcpy(dst, &v, sizeof v);
+        return;
+    }
     volatile uint8_t *d = dst;
     const uint8_t *s = src;
     for (size_t i = 0; i < c->elem_size; i++)
         d[i] = s[i];
+}
+
+#ifdef CSP_TSAN
+void __tsan_read8_pc(void *addr, void *pc);
+void __tsan_write8_pc(void *addr, void *pc);
+void __tsan_read_range_pc(void *addr, unsigned long size, void *pc);
+void __tsan_write_range_pc(void *addr, unsigned long size, void *pc);
+#endif
+
+/* The element's copy as the program's access (Go's racereadobjectpc on the
+ * sender's value, a write of the receiver's), made at the program's call of
+ * the operation (race_pc, OP_FRAME): under TSan, the checks memcpy's
+ * interceptor would make, without the interceptor (its entry and exit were
+ * a fortieth of a chat schedule); an aligned 8-byte element is one plain
+ * 8-byte check each way. */
+static inline CSP_RT void copy_elem(csp_chan *c, void *dst, const void *src)
+{
+    if (!c->elem_size || !dst)
+        return;
+#ifdef CSP_TSAN
+    void *pc = csp__current ? csp__current->race_pc : NULL;
+    if (!pc)
+        pc = __builtin_return_address(0);
+    if (c->elem_size == 8 && !(((uintptr_t)src | (uintptr_t)dst) & 7)) {
+        __tsan_read8_pc((void *)src, pc);
+        __tsan_write8_pc(dst, pc);
+    } else {
+        __tsan_read_range_pc((void *)src, c->elem_size, pc);
+        __tsan_write_range_pc(dst, c->elem_size, pc);
+    }
+    copy_elem_quiet(c, dst, src);
+#else
+    memcpy(dst, src, c->elem_size);
+#endif
 }
 
 /* The buffered-slot edge (Go's racenotify), around the copy: the copy may
@@ -441,7 +494,7 @@ static CSP_RT void check_elem(csp_chan *c, const void *ep, const char *op)
                   "only zero-size channels take NULL)", op, c->name, c->elem_size);
 }
 
-CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
+static inline __attribute__((always_inline)) CSP_RT void chan_op_send(csp_chan *c, const void *elem)
 {
     csp_task *self = csp__self();
     if (!c) {
@@ -477,7 +530,13 @@ CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
         csp_panic("send on closed channel");
 }
 
-CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
+CSP_RT __attribute__((noinline)) void csp_send(csp_chan *c, const void *elem)
+{
+    OP_FRAME();
+    chan_op_send(c, elem);
+}
+
+static inline __attribute__((always_inline)) CSP_RT bool chan_op_recv(csp_chan *c, void *elem)
 {
     csp_task *self = csp__self();
     if (!c) {
@@ -513,6 +572,12 @@ CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
         return false;
     }
     return true;
+}
+
+CSP_RT __attribute__((noinline)) bool csp_recv(csp_chan *c, void *elem)
+{
+    OP_FRAME();
+    return chan_op_recv(c, elem);
 }
 
 CSP_RT void csp_close(csp_chan *c)
@@ -672,7 +737,7 @@ static CSP_RT int select_pass1(csp_case *cases, size_t n, size_t *readyv,
     }
 }
 
-CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool nonblocking)
+static inline __attribute__((always_inline)) CSP_RT int chan_op_select(csp_case *cases, size_t n, bool nonblocking)
 {
     csp_task *self = csp__self();
     if (n > 0 && !cases)
@@ -765,4 +830,10 @@ out:
     if (closed_send)
         csp_panic("send on closed channel");
     return result;
+}
+
+CSP_RT __attribute__((noinline)) int csp_select(csp_case *cases, size_t n, bool nonblocking)
+{
+    OP_FRAME();
+    return chan_op_select(cases, n, nonblocking);
 }

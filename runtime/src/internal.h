@@ -112,6 +112,8 @@ struct csp_task {
     csp_task *reg_next, *reg_prev;
 
     char race_sync;              /* address for TSan hand-off edges */
+    void *race_pc;               /* TSan: where the program called the channel
+                                  * operation under way (chan.c, OP_FRAME) */
 };
 
 /* ---------------------------------------------------------------- Waiters */
