@@ -34,7 +34,9 @@
  *    memory access of the calling task (library calls, allocations included:
  *    what is allocated there counts as never written), and orders nothing —
  *    for a tool's cache that any task may fill and read (crawlsite.c's link
- *    memo). Nest them in pairs, in one task, around no blocking operation.
+ *    memo). Nest them in pairs, in one task. A task may block inside one: a
+ *    run that ends with the task still inside closes its regions (its TSan
+ *    fiber is reused by a later task, which must not inherit them).
  * Ordinary programs need none of this. */
 #ifndef CSP_TOOL_H
 #define CSP_TOOL_H
@@ -75,10 +77,10 @@ void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 #define csp_tool_acquire(a) __tsan_acquire((void *)(a))
 #define csp_tool_release(a) __tsan_release((void *)(a))
-void __tsan_ignore_thread_begin(void);
-void __tsan_ignore_thread_end(void);
-#define csp_tool_ignore_begin() __tsan_ignore_thread_begin()
-#define csp_tool_ignore_end() __tsan_ignore_thread_end()
+/* Functions, not macros: the runtime counts a task's open regions, so that a
+ * run that ends with the task inside one closes them for it (tool.c). */
+void csp_tool_ignore_begin(void);
+void csp_tool_ignore_end(void);
 void __tsan_read_range(void *addr, unsigned long size);
 void __tsan_write_range(void *addr, unsigned long size);
 #define csp_tool_read_range(p, n) __tsan_read_range((void *)(p), (unsigned long)(n))

@@ -294,6 +294,9 @@ static CSP_RT void fiber_suspend(void)
     __sanitizer_finish_switch_fiber(f->fake_stack, &W.sched_stack, &W.sched_stack_size);
 #endif
     if (f->killed) {
+#ifdef CSP_TSAN
+        csp__tool_unwind(t);   /* its fiber is reused: no region may stay open */
+#endif
         race_release(&W.world_sync);
         f->done = true;
         fiber_suspend();   /* never resumed again */
@@ -313,6 +316,9 @@ static CSP_RT void fiber_start(csp_task *t)
         W.last_run = 0;
     }
     /* Finished (or killed before it ever ran). */
+#ifdef CSP_TSAN
+    csp__tool_unwind(t);
+#endif
     race_release(&W.world_sync);
     atomic_store(&t->state, CSP_TASK_DEAD);
     f->done = true;

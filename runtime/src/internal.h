@@ -114,6 +114,7 @@ struct csp_task {
     char race_sync;              /* address for TSan hand-off edges */
     void *race_pc;               /* TSan: where the program called the channel
                                   * operation under way (chan.c, OP_FRAME) */
+    unsigned tool_ignore;        /* TSan: csp_tool_ignore regions open (tool.c) */
 };
 
 /* ---------------------------------------------------------------- Waiters */
@@ -136,6 +137,10 @@ typedef struct csp_waiter {
 
 typedef struct { csp_waiter *first, *last; } csp_waitq;
 
+#ifdef CSP_TSAN
+/* Closes the csp_tool_ignore regions t left open (tool.c); on t's fiber. */
+void csp__tool_unwind(csp_task *t);
+#endif
 void csp__waitq_push(csp_waitq *q, csp_waiter *w);
 void csp__waitq_remove(csp_waitq *q, csp_waiter *w);
 /* Pops the first waiter that may be woken: a select waiter whose task
