@@ -495,16 +495,18 @@ static char *put_dec(char *p, unsigned long long v)
     return p;
 }
 
-/* "msg I TYPED\n" into line (>= 48 bytes): snprintf's format would be
- * parsed, and under TSan checked, twenty times a schedule (a fiftieth of
- * one). I >= 1, TYPED >= 0. */
+/* "msg I TYPED\n" into line (>= 48 bytes), as snprintf's "msg %d %lld\n"
+ * would write it: its format would be parsed, and under TSan checked,
+ * twenty times a schedule (a fiftieth of one). I >= 1. */
 static size_t msg_line(char *line, int i, csp_duration typed)
 {
     char *p = line;
     memcpy(p, "msg ", 4);
     p = put_dec(p + 4, (unsigned long long)i);
     *p++ = ' ';
-    p = put_dec(p, (unsigned long long)typed);
+    if (typed < 0)
+        *p++ = '-';
+    p = put_dec(p, typed < 0 ? 0ULL - (unsigned long long)typed : (unsigned long long)typed);
     *p++ = '\n';
     return (size_t)(p - line);
 }
@@ -512,6 +514,7 @@ static size_t msg_line(char *line, int i, csp_duration typed)
 static void talk(void *arg)
 {
     client_talk *t = arg;
+    pattern_outside_begin();                    /* a client: see scenario_client_main */
     if (chat_conn_write(t->conn, "hello\n", 6) == 0 && t->talker) {
         csp_recv(t->go, NULL);
         csp_duration start = csp_now();
@@ -529,6 +532,7 @@ static void talk(void *arg)
                 break;
         }
     }
+    pattern_outside_end();
     csp_close(t->said);
 }
 
@@ -560,13 +564,23 @@ static bool said_by_me(const char *line, const char *me, size_t melen, const cha
     return colon && (size_t)(colon - line) == melen && !memcmp(line, me, melen);
 }
 
+/* A client of the scenario stands for a netcat process on the other side of
+ * a connection: its own work (scanning, parsing, formatting) is outside the
+ * server under test, so ThreadSanitizer is told to check none of its memory
+ * accesses (pattern_outside_begin) — in a real deployment that memory is
+ * another process's and races with nothing here. Its channel operations (the
+ * pipe's hand-offs) order it as before, and everything the server does is
+ * checked as before. Under TSan the clients' scans, parses and formatting
+ * were ~8% of a chat schedule (A/B, 16,000 schedules). */
 static void scenario_client_main(void *arg)
 {
     scenario_client *sc = arg;
     bool slow = sc->role == ROLE_SLOW;
+    pattern_outside_begin();
     chat_conn *conn = chat_dial(sc->l);
     if (!conn) {
         harness_fail("chat: a client could not connect");
+        pattern_outside_end();
         csp_wg_done(sc->wg);
         return;
     }
@@ -632,6 +646,7 @@ static void scenario_client_main(void *arg)
     csp_chan_free(t.said);
     chat_conn_release(conn);
     chat_conn_release(conn);
+    pattern_outside_end();
     csp_wg_done(sc->wg);
 }
 

@@ -112,6 +112,16 @@ unsigned pattern_expected(const pattern *p, int mode);
  * "second"). How a variant learns its mode; never the runtime's seam. */
 bool pattern_controlled(void);
 
+/* For a task that stands for something outside the program under test (the
+ * chat scenario's clients: netcat processes on the other side of a
+ * connection): between these, ThreadSanitizer checks none of the task's
+ * memory accesses — another process's memory takes part in no race of this
+ * one — while its channel operations still order it as they order any task.
+ * In pairs, in one task; it may block in between (a run that ends with the
+ * task inside drops its TSan fiber: fibers.c). No-ops outside TSan builds. */
+void pattern_outside_begin(void);
+void pattern_outside_end(void);
+
 /* Calls p's fixture (if any) before a run in `mode` (PATTERN_IN_FREE or
  * PATTERN_IN_CONTROLLED); controlled runs need none, their workloads are in
  * memory. */
