@@ -118,7 +118,8 @@ bool pattern_controlled(void);
  * memory accesses — another process's memory takes part in no race of this
  * one — while its channel operations still order it as they order any task.
  * In pairs, in one task; it may block in between (a run that ends with the
- * task inside drops its TSan fiber: fibers.c). No-ops outside TSan builds. */
+ * task inside closes the region for it: csp_tool.h). No-ops outside TSan
+ * builds. */
 void pattern_outside_begin(void);
 void pattern_outside_end(void);
 
